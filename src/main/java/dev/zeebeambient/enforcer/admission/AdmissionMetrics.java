@@ -1,0 +1,45 @@
+package dev.zeebeambient.enforcer.admission;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Admission metrics (names in README):
+ * {@code zeebe_ambient_admission_requests_total{decision,reason,dry_run}},
+ * {@code zeebe_ambient_admission_duration_seconds}, {@code zeebe_ambient_admission_errors_total{stage}},
+ * {@code zeebe_ambient_enrollments_total{origin}}.
+ */
+@ApplicationScoped
+public class AdmissionMetrics {
+
+    private final MeterRegistry registry;
+    private final Timer duration;
+
+    public AdmissionMetrics(MeterRegistry registry) {
+        this.registry = registry;
+        this.duration = Timer.builder("zeebe.ambient.admission.duration")
+                .description("Time to answer one AdmissionReview (decode, decide, patch, encode)")
+                .publishPercentiles(0.5, 0.99)
+                .register(registry);
+    }
+
+    /** decision: enroll | skip | allow (not a Pod CREATE / not decodable) | error. */
+    public void request(String decision, String reason, boolean dryRun, long startNanos) {
+        registry.counter("zeebe.ambient.admission.requests", "decision", decision, "reason", reason,
+                "dry_run", Boolean.toString(dryRun)).increment();
+        duration.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** stage: decode (answered 400) | internal (our bug; pod admitted unchanged). */
+    public void error(String stage) {
+        registry.counter("zeebe.ambient.admission.errors", "stage", stage).increment();
+    }
+
+    /** origin: admission | backstop. Dry runs are not enrollments. */
+    public void enrolled(String origin) {
+        registry.counter("zeebe.ambient.enrollments", "origin", origin).increment();
+    }
+}

@@ -1,0 +1,68 @@
+package dev.zeebeambient.enforcer.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The RFC 6902 patch that enrolls a pod: {@code istio.io/dataplane-mode=ambient} plus the reason
+ * annotation. A missing {@code labels}/{@code annotations} map is added whole (a JSON Patch
+ * {@code add} cannot create parents); keys are escaped per RFC 6901.
+ */
+public final class PodPatch {
+
+    private PodPatch() {
+    }
+
+    public static ArrayNode enroll(JsonNode pod, Map<String, String> labels, Map<String, String> annotations) {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ArrayNode ops = f.arrayNode();
+        JsonNode metadata = pod == null ? null : pod.get("metadata");
+        if (metadata == null || !metadata.isObject()) {
+            ObjectNode meta = f.objectNode();
+            meta.set("labels", map(labels));
+            meta.set("annotations", map(annotations));
+            ops.add(op("add", "/metadata", meta));
+            return ops;
+        }
+        addAll(ops, metadata, "labels", labels);
+        addAll(ops, metadata, "annotations", annotations);
+        return ops;
+    }
+
+    private static void addAll(ArrayNode ops, JsonNode metadata, String field, Map<String, String> entries) {
+        if (entries.isEmpty()) {
+            return;
+        }
+        JsonNode existing = metadata.get(field);
+        if (existing == null || !existing.isObject()) {
+            // absent or null: add the whole map ("add" replaces a null value too)
+            ops.add(op("add", "/metadata/" + field, map(entries)));
+            return;
+        }
+        entries.forEach((k, v) -> ops.add(op("add", "/metadata/" + field + "/" + escape(k), JsonNodeFactory.instance.textNode(v))));
+    }
+
+    /** RFC 6901: {@code ~} is {@code ~0}, {@code /} is {@code ~1} (in this order). */
+    public static String escape(String key) {
+        return key.replace("~", "~0").replace("/", "~1");
+    }
+
+    private static ObjectNode op(String op, String path, JsonNode value) {
+        ObjectNode o = JsonNodeFactory.instance.objectNode();
+        o.put("op", op);
+        o.put("path", path);
+        o.set("value", value);
+        return o;
+    }
+
+    private static ObjectNode map(Map<String, String> entries) {
+        ObjectNode m = JsonNodeFactory.instance.objectNode();
+        new LinkedHashMap<>(entries).forEach(m::put);
+        return m;
+    }
+}

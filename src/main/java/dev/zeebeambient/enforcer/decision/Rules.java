@@ -1,0 +1,40 @@
+package dev.zeebeambient.enforcer.decision;
+
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.detection.Target;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The configuration the decision needs, as plain data (so unit tests build it without Quarkus).
+ */
+public record Rules(List<Target> targets, String clusterDomain, String optInKey, String optInValue,
+        Set<String> excludedNamespaces, String enrollKey, Set<String> serverComponents,
+        Set<String> freeTextEnv, boolean readSecrets) {
+
+    public static Rules from(EnforcerConfig c) {
+        String label = c.namespaceOptInLabel();
+        int eq = label.indexOf('=');
+        if (eq <= 0 || eq == label.length() - 1) {
+            throw new IllegalArgumentException("invalid enforcer.namespace-opt-in-label '" + label
+                    + "': expected key=value, e.g. zeebe-ambient-enforcer.io/enabled=true");
+        }
+        Set<String> excluded = new HashSet<>(c.excludedNamespaces());
+        excluded.add(c.ownNamespace());
+        return new Rules(List.copyOf(c.targets()), c.clusterDomain(), label.substring(0, eq).trim(),
+                label.substring(eq + 1).trim(), Set.copyOf(excluded), c.podEnrollKey(),
+                Set.copyOf(c.serverComponents()), Set.copyOf(c.detection().freeTextEnv()),
+                c.detection().readSecrets());
+    }
+
+    /** The seed's defaults (what {@link EnforcerConfig} defaults to), for tests and benchmarks. */
+    public static Rules defaults() {
+        return new Rules(List.of(Target.parse("camunda/camunda-zeebe-gateway-grpc:26500")), "cluster.local",
+                "zeebe-ambient-enforcer.io/enabled", "true",
+                Set.of("kube-system", "kube-public", "kube-node-lease", "istio-system", "zeebe-ambient-enforcer"),
+                "zeebe-ambient-enforcer.io/enroll", Set.of("zeebe-gateway", "zeebe-broker", "orchestration"),
+                Set.of("SPRING_APPLICATION_JSON", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS"), false);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.zeebeambient.enforcer.detection;
+
+import java.util.Locale;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * The names under which Zeebe clients, Spring/Quarkus integrations and Camunda components take
+ * the gateway address (domain-facts §3), compared after normalisation: upper-case, without
+ * {@code .}, {@code -} and {@code _}, so {@code zeebe.client.broker.gateway-address},
+ * {@code ZEEBE_CLIENT_BROKER_GATEWAY-ADDRESS} and {@code ZEEBE_CLIENT_BROKER_GATEWAYADDRESS}
+ * are one name.
+ */
+public final class EnvNames {
+
+    private static final Set<String> ADDRESS_NAMES = Set.of(
+            "ZEEBEADDRESS",                          // Go client, zbctl, pyzeebe, Node SDK
+            "ZEEBEGRPCADDRESS",                      // Java client 8.5+, Node SDK
+            "CAMUNDAGRPCADDRESS",                    // Java client 8.8+
+            "ZEEBEGATEWAYADDRESS",                   // legacy zeebe-node
+            "ZEEBECLIENTBROKERGATEWAYADDRESS",       // spring-zeebe
+            "ZEEBECLIENTBROKERGRPCADDRESS",
+            "ZEEBECLIENTBROKERCONTACTPOINT",
+            "ZEEBECLIENTGATEWAYADDRESS",
+            "QUARKUSZEEBECLIENTBROKERGATEWAYADDRESS",
+            "CAMUNDACLIENTZEEBEGRPCADDRESS",         // Camunda Spring SDK
+            "CAMUNDACLIENTZEEBEGATEWAYURL",
+            "CAMUNDACLIENTGRPCADDRESS",
+            "CAMUNDAOPERATEZEEBEGATEWAYADDRESS",     // Operate / Tasklist
+            "CAMUNDAOPERATEZEEBEBROKERCONTACTPOINT",
+            "CAMUNDATASKLISTZEEBEGATEWAYADDRESS",
+            "CAMUNDATASKLISTZEEBEBROKERCONTACTPOINT");
+
+    /** Web Modeler: {@code CAMUNDA_MODELER_CLUSTERS_<n>_URL_GRPC} / {@code ..._URL_ZEEBE_GRPC}. */
+    private static final Pattern MODELER = Pattern.compile("CAMUNDAMODELERCLUSTERS\\d+URL(ZEEBE)?GRPC");
+
+    /** Go client / zbctl split form: host in {@code ZEEBE_HOST}, port in {@code ZEEBE_PORT}. */
+    public static final String HOST = "ZEEBEHOST";
+    public static final String PORT = "ZEEBEPORT";
+
+    private EnvNames() {
+    }
+
+    public static String normalise(String name) {
+        return name == null ? "" : name.toUpperCase(Locale.ROOT).replaceAll("[._\\-]", "");
+    }
+
+    /** A documented gateway-address variable or property (any spelling). */
+    public static boolean isAddressName(String name) {
+        String n = normalise(name);
+        return ADDRESS_NAMES.contains(n) || MODELER.matcher(n).matches();
+    }
+}
