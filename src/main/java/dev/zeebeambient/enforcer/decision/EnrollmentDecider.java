@@ -49,7 +49,7 @@ public final class EnrollmentDecider {
         PodSpec spec = pod.getSpec();
         String ns = ctx.namespace();
 
-        if (rules.excludedNamespaces().contains(ns)) {
+        if (ns != null && rules.excludedNamespaces().contains(ns)) {
             return Decision.of(Reason.EXCLUDED_NAMESPACE, "namespace " + ns + " is excluded");
         }
         if (annotations.containsKey(MIRROR)) {
@@ -143,7 +143,8 @@ public final class EnrollmentDecider {
                     && selector.entrySet().stream().allMatch(e -> e.getValue().equals(labels.get(e.getKey())))) {
                 return Optional.of(t);
             }
-            if (rules.serverComponents().contains(labels.get(COMPONENT))) {
+            String component = labels.get(COMPONENT);
+            if (component != null && rules.serverComponents().contains(component)) { // Set.of rejects null
                 return Optional.of(t);
             }
         }

@@ -1,0 +1,34 @@
+package dev.zeebeambient.enforcer.testsupport;
+
+import io.fabric8.kubernetes.client.Config;
+import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
+
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Points the application under test at the shared real API server and gives it the test
+ * PKI's serving certificate for its HTTPS admission port.
+ */
+public class KubeApiServerResource implements QuarkusTestResourceLifecycleManager {
+
+    @Override
+    public Map<String, String> start() {
+        KubeTestCluster cluster = KubeTestCluster.get();
+        TestPki pki = TestPki.get();
+        Config c = cluster.config();
+        Map<String, String> props = new HashMap<>();
+        props.put("quarkus.kubernetes-client.api-server-url", c.getMasterUrl());
+        props.put("quarkus.kubernetes-client.ca-cert-data", c.getCaCertData());
+        props.put("quarkus.kubernetes-client.client-cert-data", c.getClientCertData());
+        props.put("quarkus.kubernetes-client.client-key-data", c.getClientKeyData());
+        props.put("quarkus.tls.admission.key-store.pem.0.cert", pki.cert().toString());
+        props.put("quarkus.tls.admission.key-store.pem.0.key", pki.key().toString());
+        return props;
+    }
+
+    @Override
+    public void stop() {
+        // the API server is shared by the whole test JVM; a shutdown hook stops it
+    }
+}
