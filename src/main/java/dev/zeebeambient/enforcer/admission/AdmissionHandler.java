@@ -110,7 +110,7 @@ public class AdmissionHandler {
         if (d.enroll()) {
             patch = PodPatch.enroll(req.object(), Map.of(EnrollmentDecider.DATAPLANE_MODE, EnrollmentDecider.AMBIENT),
                     Map.of(reasonAnnotation, truncate(d.detail(), 1024)));
-            warnings.add(warning("set istio.io/dataplane-mode=ambient: " + d.evidence()
+            warnings.add(warning("enrolled in ambient: " + d.evidence()
                     .map(e -> e.source() + " -> " + e.target().name()).orElse(d.detail())));
             if (!req.dryRun()) {
                 metrics.enrolled("admission");

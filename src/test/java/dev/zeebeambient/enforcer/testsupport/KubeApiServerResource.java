@@ -19,12 +19,22 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
         Config c = cluster.config();
         Map<String, String> props = new HashMap<>();
         props.put("quarkus.kubernetes-client.api-server-url", c.getMasterUrl());
-        props.put("quarkus.kubernetes-client.ca-cert-data", c.getCaCertData());
-        props.put("quarkus.kubernetes-client.client-cert-data", c.getClientCertData());
-        props.put("quarkus.kubernetes-client.client-key-data", c.getClientKeyData());
+        // kube-api-test's kubeconfig names files or embeds data, depending on the version
+        putIfSet(props, "quarkus.kubernetes-client.ca-cert-data", c.getCaCertData());
+        putIfSet(props, "quarkus.kubernetes-client.ca-cert-file", c.getCaCertFile());
+        putIfSet(props, "quarkus.kubernetes-client.client-cert-data", c.getClientCertData());
+        putIfSet(props, "quarkus.kubernetes-client.client-cert-file", c.getClientCertFile());
+        putIfSet(props, "quarkus.kubernetes-client.client-key-data", c.getClientKeyData());
+        putIfSet(props, "quarkus.kubernetes-client.client-key-file", c.getClientKeyFile());
         props.put("quarkus.tls.admission.key-store.pem.0.cert", pki.cert().toString());
         props.put("quarkus.tls.admission.key-store.pem.0.key", pki.key().toString());
         return props;
+    }
+
+    private static void putIfSet(Map<String, String> props, String key, String value) {
+        if (value != null && !value.isEmpty()) {
+            props.put(key, value);
+        }
     }
 
     @Override

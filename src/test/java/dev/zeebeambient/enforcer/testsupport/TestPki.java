@@ -62,7 +62,10 @@ public final class TestPki {
                 .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature));
         X509Certificate server = sign(serverBuilder, caKeys);
         Files.writeString(cert(), pem(server) + pem(ca));
-        Files.writeString(key(), pem(serverKeys.getPrivate()));
+        // PKCS#8 ("PRIVATE KEY"), the form Vert.x and most servers read
+        Files.writeString(key(), "-----BEGIN PRIVATE KEY-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(serverKeys.getPrivate().getEncoded())
+                + "\n-----END PRIVATE KEY-----\n");
         Files.writeString(dir.resolve("ca.crt"), pem(ca));
     }
 

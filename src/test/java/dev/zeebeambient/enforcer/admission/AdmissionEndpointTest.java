@@ -1,0 +1,233 @@
+package dev.zeebeambient.enforcer.admission;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeebeambient.enforcer.kube.NamespaceCache;
+import dev.zeebeambient.enforcer.testsupport.KubeApiServerResource;
+import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import dev.zeebeambient.enforcer.testsupport.TestPki;
+import io.fabric8.zjsonpatch.JsonPatch;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusMock;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.response.ValidatableResponse;
+import io.restassured.specification.RequestSpecification;
+import jakarta.inject.Inject;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.Socket;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+
+import static io.restassured.RestAssured.given;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.startsWith;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The real HTTPS endpoint with AdmissionReview bodies; the app talks to the real test API server. */
+@QuarkusTest
+@WithTestResource(KubeApiServerResource.class)
+class AdmissionEndpointTest {
+
+    static final String NS = "endpoint-apps";
+    static final String WARN = "zeebe-ambient-enforcer: ";
+
+    @Inject
+    NamespaceCache namespaces;
+
+    @BeforeEach
+    void optedInNamespaceIsCached() throws InterruptedException {
+        KubeTestCluster.get().namespace(NS, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        Instant until = Instant.now().plusSeconds(30);
+        while (namespaces.labels(NS) == null && Instant.now().isBefore(until)) {
+            Thread.sleep(50);
+        }
+        assertEquals("true", namespaces.labels(NS).get("zeebe-ambient-enforcer.io/enabled"));
+    }
+
+    static RequestSpecification https() {
+        return given().baseUri("https://localhost").port(18443).trustStore(TestPki.get().trustStore())
+                .contentType("application/json");
+    }
+
+    static ValidatableResponse post(JsonNode review) {
+        return https().body(review.toString()).post("/mutate").then();
+    }
+
+    static double metric(String line) {
+        String body = given().baseUri("http://localhost").port(19000).get("/q/metrics").then().statusCode(200)
+                .extract().asString();
+        return body.lines().filter(l -> l.startsWith(line)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
+                .sum();
+    }
+
+    @Test
+    void zeebeClientGetsLabelAndReasonAnnotation() throws Exception {
+        ObjectNode pod = ReviewFixtures.pod("spring-worker-pod.json");
+        ObjectNode review = ReviewFixtures.review(pod, NS, "CREATE", false);
+        String enrolled = "zeebe_ambient_admission_requests_total{decision=\"enroll\",dry_run=\"false\",reason=\"zeebe-client\"";
+        double before = metric(enrolled);
+
+        JsonNode response = ReviewFixtures.M.readTree(post(review).statusCode(200)
+                .body("apiVersion", equalTo("admission.k8s.io/v1"))
+                .body("kind", equalTo("AdmissionReview"))
+                .body("response.uid", equalTo(review.at("/request/uid").asText()))
+                .body("response.allowed", equalTo(true))
+                .body("response.patchType", equalTo("JSONPatch"))
+                .extract().asString()).get("response");
+
+        JsonNode patch = ReviewFixtures.M.readTree(Base64.getDecoder().decode(response.get("patch").asText()));
+        JsonNode patched = JsonPatch.apply(patch, pod);
+        ObjectNode expected = pod.deepCopy();
+        ((ObjectNode) expected.at("/metadata/labels")).put("istio.io/dataplane-mode", "ambient");
+        ((ObjectNode) expected.at("/metadata/annotations")).put("zeebe-ambient-enforcer.io/enrolled-because",
+                "container worker: env CAMUNDA_CLIENT_ZEEBE_GRPCADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500");
+        assertEquals(expected, patched);
+
+        List<String> warnings = ReviewFixtures.M.convertValue(response.get("warnings"), List.class);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertEquals(WARN + "enrolled in ambient: env CAMUNDA_CLIENT_ZEEBE_GRPCADDRESS -> camunda-zeebe-gateway-grpc",
+                warnings.get(0));
+        assertTrue(warnings.get(0).length() < 120);
+        assertEquals(before + 1, metric(enrolled));
+    }
+
+    @Test
+    void dryRunGetsTheSameAnswer() throws Exception {
+        ObjectNode pod = ReviewFixtures.pod("spring-worker-pod.json");
+        String dry = "zeebe_ambient_admission_requests_total{decision=\"enroll\",dry_run=\"true\"";
+        double before = metric(dry);
+        double enrollments = metric("zeebe_ambient_enrollments_total{origin=\"admission\"");
+        JsonNode real = ReviewFixtures.M.readTree(post(ReviewFixtures.review(pod, NS, "CREATE", false)).extract().asString());
+        JsonNode dryRun = ReviewFixtures.M.readTree(post(ReviewFixtures.review(pod, NS, "CREATE", true)).extract().asString());
+        assertEquals(real.at("/response/patch"), dryRun.at("/response/patch"));
+        assertEquals(real.at("/response/warnings"), dryRun.at("/response/warnings"));
+        assertEquals(before + 1, metric(dry));
+        assertEquals(enrollments + 1, metric("zeebe_ambient_enrollments_total{origin=\"admission\""),
+                "a dry run is not counted as an enrollment");
+    }
+
+    @Test
+    void nonClientIsAllowedUnchanged() {
+        post(ReviewFixtures.review(ReviewFixtures.pod("nginx-pod.json"), NS, "CREATE", false)).statusCode(200)
+                .body("response.allowed", equalTo(true))
+                .body("response.patch", equalTo(null))
+                .body("response.warnings", equalTo(null));
+    }
+
+    @Test
+    void optOutNoneOfAClientIsExplained() {
+        ObjectNode pod = ReviewFixtures.pod("spring-worker-pod.json");
+        ((ObjectNode) pod.at("/metadata/labels")).put("istio.io/dataplane-mode", "none");
+        post(ReviewFixtures.review(pod, NS, "CREATE", false)).statusCode(200)
+                .body("response.patch", equalTo(null))
+                .body("response.warnings[0]", equalTo(WARN + "Zeebe client not enrolled: pod opts out with istio.io/dataplane-mode=none"));
+    }
+
+    @Test
+    void otherKindsAndOperationsAreAllowedUnchanged() {
+        ObjectNode update = ReviewFixtures.review(ReviewFixtures.pod("spring-worker-pod.json"), NS, "UPDATE", false);
+        post(update).statusCode(200).body("response.allowed", equalTo(true)).body("response.patch", equalTo(null));
+        ObjectNode cm = ReviewFixtures.review(ReviewFixtures.M.createObjectNode().put("kind", "ConfigMap"), NS, "CREATE", false);
+        ((ObjectNode) cm.at("/request/kind")).put("kind", "ConfigMap");
+        post(cm).statusCode(200).body("response.allowed", equalTo(true)).body("response.patch", equalTo(null));
+    }
+
+    @Test
+    void undecodablePodIsAllowedWithAWarning() {
+        ObjectNode pod = ReviewFixtures.pod("nginx-pod.json");
+        pod.with("spec").put("containers", "not-a-list");
+        post(ReviewFixtures.review(pod, NS, "CREATE", false)).statusCode(200)
+                .body("response.allowed", equalTo(true))
+                .body("response.patch", equalTo(null))
+                .body("response.warnings[0]", equalTo(WARN + "object is not a decodable Pod; not checked"));
+        ObjectNode missing = ReviewFixtures.review(pod, NS, "CREATE", false);
+        ((ObjectNode) missing.get("request")).remove("object");
+        post(missing).statusCode(200).body("response.allowed", equalTo(true))
+                .body("response.warnings[0]", containsString("not a decodable Pod"));
+    }
+
+    @Test
+    void badRequestsGet400WithTheProblemNamed() {
+        double before = metric("zeebe_ambient_admission_errors_total{stage=\"decode\"");
+        https().body("{not json").post("/mutate").then().statusCode(400).body("error", startsWith("malformed JSON"));
+        https().body("").post("/mutate").then().statusCode(400).body("error", startsWith("empty body"));
+        https().body("{\"apiVersion\":\"admission.k8s.io/v1beta1\",\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\"}}")
+                .post("/mutate").then().statusCode(400)
+                .body("error", equalTo("unsupported apiVersion 'admission.k8s.io/v1beta1': expected admission.k8s.io/v1"));
+        https().body("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\"}").post("/mutate").then()
+                .statusCode(400).body("error", startsWith("missing 'request'"));
+        https().body("{\"apiVersion\":\"admission.k8s.io/v1\",\"kind\":\"AdmissionReview\",\"request\":{}}").post("/mutate")
+                .then().statusCode(400).body("error", startsWith("missing 'request.uid'"));
+        assertEquals(before + 5, metric("zeebe_ambient_admission_errors_total{stage=\"decode\""));
+    }
+
+    @Test
+    void oversizedBodyGets413() throws Exception {
+        // announce 5 MiB (limit: 4M); the server answers from the headers, before any body byte
+        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+        tmf.init(TestPki.get().trustStore());
+        ctx.init(null, tmf.getTrustManagers(), null);
+        try (Socket s = ctx.getSocketFactory().createSocket("localhost", 18443)) {
+            s.setSoTimeout(10_000);
+            s.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                    + "Content-Length: " + (5 * 1024 * 1024) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            s.getOutputStream().flush();
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream())).readLine();
+            assertEquals("HTTP/1.1 413 Request Entity Too Large", status);
+        }
+    }
+
+    @Test
+    void wrongContentTypeGets415() {
+        https().contentType("text/plain").body("hello").post("/mutate").then().statusCode(415);
+    }
+
+    @Test
+    void internalErrorNeverBlocksThePod() {
+        QuarkusMock.installMockForType(new NamespaceCache(null) {
+            @Override
+            public Map<String, String> labels(String namespace) {
+                throw new IllegalStateException("simulated bug");
+            }
+        }, NamespaceCache.class);
+        double before = metric("zeebe_ambient_admission_errors_total{stage=\"internal\"");
+        ObjectNode review = ReviewFixtures.review(ReviewFixtures.pod("spring-worker-pod.json"), NS, "CREATE", false);
+        post(review).statusCode(200)
+                .body("response.uid", equalTo(review.at("/request/uid").asText()))
+                .body("response.allowed", equalTo(true))
+                .body("response.patch", equalTo(null))
+                .body("response.warnings[0]", equalTo(WARN + "internal error, pod admitted unchanged (see enforcer logs)"));
+        assertEquals(before + 1, metric("zeebe_ambient_admission_errors_total{stage=\"internal\""));
+    }
+
+    @Test
+    void healthAndMetricsAreOnTheManagementPortOnly() {
+        given().baseUri("http://localhost").port(19000).get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"));
+        https().get("/q/health/ready").then().statusCode(404);
+        https().get("/q/metrics").then().statusCode(404);
+    }
+
+    @Test
+    void noPlaintextAdmissionPort() {
+        // insecure requests are disabled: nothing listens on the HTTP test port
+        assertThrows(ConnectException.class, () -> new Socket("localhost", 8081).close());
+        // and plaintext HTTP spoken to the TLS port does not reach the handler
+        assertThrows(Exception.class, () -> given().baseUri("http://localhost").port(18443)
+                .config(io.restassured.RestAssured.config().httpClient(io.restassured.config.HttpClientConfig.httpClientConfig()
+                        .setParam("http.socket.timeout", (int) Duration.ofSeconds(5).toMillis())))
+                .body("{}").post("/mutate").then().statusCode(200));
+    }
+}
