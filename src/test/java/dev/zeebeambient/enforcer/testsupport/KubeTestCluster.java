@@ -120,6 +120,16 @@ public final class KubeTestCluster {
         crdsInstalled = true;
     }
 
+    /** The GatewayClass istiod would install for ambient waypoints (there is no istiod here). */
+    public void waypointGatewayClass() {
+        client.resource(new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
+                .withApiVersion("gateway.networking.k8s.io/v1").withKind("GatewayClass")
+                .withNewMetadata().withName("istio-waypoint").endMetadata()
+                .addToAdditionalProperties("spec", Map.of("controllerName", "istio.io/mesh-controller",
+                        "description", "The default Istio waypoint GatewayClass"))
+                .build()).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
+    }
+
     public void namespace(String name, Map<String, String> labels) {
         client.resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata().build())
                 .serverSideApply();

@@ -1,0 +1,86 @@
+package dev.zeebeambient.enforcer.testsupport;
+
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.Map;
+
+/**
+ * The README's "run" command (src/test/kube/run-local.sh): a local real kube-apiserver with the
+ * CRDs, an opted-in demo namespace and the webhook registered by URL, then the packaged
+ * enforcer against it. Ctrl-C stops everything it started.
+ */
+public final class LocalRun {
+
+    private LocalRun() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path jar = Paths.get("target", "quarkus-app", "quarkus-run.jar");
+        if (!Files.exists(jar)) {
+            throw new IllegalStateException(jar + " is missing: run `mvn package -DskipTests` first (run-local.sh does)");
+        }
+        System.out.println("Starting a local kube-apiserver + etcd ...");
+        KubeTestCluster cluster = KubeTestCluster.get();
+        cluster.installCrds();
+        cluster.waypointGatewayClass();
+        for (String ns : new String[] {"camunda", "istio-system"}) {
+            cluster.namespace(ns, Map.of());
+        }
+        cluster.namespace("demo", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:8443/mutate", "Ignore");
+
+        Path dir = Files.createDirectories(Paths.get("target", "local-run").toAbsolutePath());
+        Path kubeconfig = dir.resolve("kubeconfig");
+        Files.copy(cluster.kubeconfig(), kubeconfig, StandardCopyOption.REPLACE_EXISTING);
+        TestPki pki = TestPki.get();
+
+        ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-jar", jar.toString()).inheritIO();
+        pb.environment().put("KUBECONFIG", kubeconfig.toString());
+        pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
+        pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
+        pb.environment().put("ENFORCER_OWN_NAMESPACE", "zeebe-ambient-enforcer");
+        Process app = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.destroy();
+            try {
+                app.waitFor();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "stop-enforcer"));
+
+        Instant until = Instant.now().plusSeconds(60);
+        while (!ready() && app.isAlive() && Instant.now().isBefore(until)) {
+            Thread.sleep(200);
+        }
+        String kubectl = cluster.kubectl() + " --kubeconfig " + kubeconfig;
+        System.out.println("""
+
+                ==> zeebe-ambient-enforcer runs against a local API server (Ctrl-C stops both).
+                    kubeconfig: %2$s
+
+                Try:
+                  %1$s -n demo run worker --image=example/worker:1 \\
+                      --env=ZEEBE_ADDRESS=camunda-zeebe-gateway-grpc.camunda:26500
+                  %1$s -n demo get pod worker --show-labels -o jsonpath='{.metadata.labels}{"\\n"}{.metadata.annotations}{"\\n"}'
+                  curl -s localhost:9000/status
+                """.formatted(kubectl, kubeconfig));
+        System.exit(app.waitFor());
+    }
+
+    private static boolean ready() {
+        try {
+            HttpURLConnection c = (HttpURLConnection) URI.create("http://localhost:9000/q/health/ready").toURL().openConnection();
+            c.setConnectTimeout(500);
+            return c.getResponseCode() == 200;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+}
