@@ -1,6 +1,5 @@
 package dev.zeebeambient.enforcer.testsupport;
 
-import io.fabric8.kubernetes.client.Config;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 import java.util.HashMap;
@@ -16,25 +15,12 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         KubeTestCluster cluster = KubeTestCluster.get();
         TestPki pki = TestPki.get();
-        Config c = cluster.config();
+        // fabric8's auto-configuration reads this like $KUBECONFIG (same JVM as the app under test)
+        System.setProperty("kubeconfig", cluster.kubeconfig().toString());
         Map<String, String> props = new HashMap<>();
-        props.put("quarkus.kubernetes-client.api-server-url", c.getMasterUrl());
-        // kube-api-test's kubeconfig names files or embeds data, depending on the version
-        putIfSet(props, "quarkus.kubernetes-client.ca-cert-data", c.getCaCertData());
-        putIfSet(props, "quarkus.kubernetes-client.ca-cert-file", c.getCaCertFile());
-        putIfSet(props, "quarkus.kubernetes-client.client-cert-data", c.getClientCertData());
-        putIfSet(props, "quarkus.kubernetes-client.client-cert-file", c.getClientCertFile());
-        putIfSet(props, "quarkus.kubernetes-client.client-key-data", c.getClientKeyData());
-        putIfSet(props, "quarkus.kubernetes-client.client-key-file", c.getClientKeyFile());
         props.put("quarkus.tls.admission.key-store.pem.0.cert", pki.cert().toString());
         props.put("quarkus.tls.admission.key-store.pem.0.key", pki.key().toString());
         return props;
-    }
-
-    private static void putIfSet(Map<String, String> props, String key, String value) {
-        if (value != null && !value.isEmpty()) {
-            props.put(key, value);
-        }
     }
 
     @Override
