@@ -7,6 +7,8 @@ import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Every setting of the enforcer; README "Configuration" documents each one with its default. */
@@ -52,6 +54,103 @@ public interface EnforcerConfig {
     Set<String> serverComponents();
 
     Detection detection();
+
+    Bootstrap bootstrap();
+
+    /** The startup bootstrapper: waypoint, gateway gRPC Service, DestinationRule, waypoint defaults. */
+    interface Bootstrap {
+        /** Converge the L7 setup at start-up and continuously. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** {@code run} (converge continuously) or {@code cleanup} (delete what this enforcer manages, then exit). */
+        @WithDefault("run")
+        String mode();
+
+        /** Server-side apply field manager; also the {@code app.kubernetes.io/managed-by} value. */
+        @WithDefault("zeebe-ambient-enforcer")
+        String fieldManager();
+
+        /** Take fields back from another manager on conflict (off: conflicts are reported, nothing forced). */
+        @WithDefault("false")
+        boolean forceConflicts();
+
+        /** Periodic pass that repairs drift (deleted objects, removed fields). */
+        @WithDefault("30s")
+        Duration resyncPeriod();
+
+        /** Name of the waypoint Gateway created in each target's namespace. */
+        @WithDefault("waypoint")
+        String waypointName();
+
+        /** Istio's system namespace, where the waypoint defaults ConfigMap lives. */
+        @WithDefault("istio-system")
+        String istioNamespace();
+
+        /** Selector of the gateway pods for the gRPC Service; empty: copied from the chart's Service. */
+        Map<String, String> gatewaySelector();
+
+        /**
+         * The Helm chart's gateway Service whose selector is copied when {@code gateway-selector} is
+         * empty; empty: the target's name without its {@code -grpc} suffix ({@code camunda-zeebe-gateway}).
+         */
+        Optional<String> chartGatewayService();
+
+        /**
+         * Enroll the Zeebe gateway pods themselves in ambient (mTLS on the last hop); off: the waypoint
+         * balances them without it (README explains the trade-off).
+         */
+        @WithDefault("false")
+        boolean enrollGatewayPods();
+
+        WaypointDefaults waypointDefaults();
+
+        LeaderElection leaderElection();
+    }
+
+    interface WaypointDefaults {
+        /** Write the {@code gateway.istio.io/defaults-for-class: istio-waypoint} ConfigMap. */
+        @WithDefault("true")
+        boolean enabled();
+
+        @WithDefault("zeebe-ambient-enforcer-waypoint-defaults")
+        String name();
+
+        @WithDefault("100m")
+        String cpuRequest();
+
+        @WithDefault("128Mi")
+        String memoryRequest();
+
+        /** CPU limit of istio-proxy; empty: none. */
+        Optional<String> cpuLimit();
+
+        @WithDefault("2Gi")
+        String memoryLimit();
+
+        /** nodeSelector of the waypoint pods; empty by default (README shows the seed's GKE pool). */
+        Map<String, String> nodeSelector();
+    }
+
+    interface LeaderElection {
+        @WithDefault("true")
+        boolean enabled();
+
+        @WithDefault("zeebe-ambient-enforcer-leader")
+        String leaseName();
+
+        /** Identity in the Lease; defaults to the pod name (HOSTNAME). */
+        Optional<String> identity();
+
+        @WithDefault("15s")
+        Duration leaseDuration();
+
+        @WithDefault("10s")
+        Duration renewDeadline();
+
+        @WithDefault("2s")
+        Duration retryPeriod();
+    }
 
     interface Detection {
         /** Env vars whose values are free text (JSON, JVM options) scanned for addresses. */

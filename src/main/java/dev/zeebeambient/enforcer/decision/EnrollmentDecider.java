@@ -91,6 +91,10 @@ public final class EnrollmentDecider {
         }
         Optional<Target> backend = backendOf(labels, ns, ctx.targetSelectors());
         if (backend.isPresent()) {
+            if (rules.enrollGatewayPods()) {
+                return Decision.of(Reason.GATEWAY_POD, "pod is a backend of " + backend.get()
+                        + "; gateway pods are enrolled (enforcer.bootstrap.enroll-gateway-pods)");
+            }
             return Decision.of(Reason.GATEWAY_BACKEND, "pod is a backend of " + backend.get() + " (the gateway itself)");
         }
         if ("true".equalsIgnoreCase(trim(enroll))) {

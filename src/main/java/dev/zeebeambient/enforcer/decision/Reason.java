@@ -7,6 +7,7 @@ package dev.zeebeambient.enforcer.decision;
 public enum Reason {
     ZEEBE_CLIENT("zeebe-client", true, false),
     EXPLICIT_OPT_IN("explicit-opt-in", true, false),
+    GATEWAY_POD("gateway-pod", true, false),
 
     EXCLUDED_NAMESPACE("excluded-namespace", false, false),
     MIRROR_POD("mirror-pod", false, false),

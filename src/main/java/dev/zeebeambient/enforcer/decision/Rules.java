@@ -12,7 +12,7 @@ import java.util.Set;
  */
 public record Rules(List<Target> targets, String clusterDomain, String optInKey, String optInValue,
         Set<String> excludedNamespaces, String enrollKey, Set<String> serverComponents,
-        Set<String> freeTextEnv, boolean readSecrets) {
+        Set<String> freeTextEnv, boolean readSecrets, boolean enrollGatewayPods) {
 
     public static Rules from(EnforcerConfig c) {
         String label = c.namespaceOptInLabel();
@@ -26,7 +26,7 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
         return new Rules(List.copyOf(c.targets()), c.clusterDomain(), label.substring(0, eq).trim(),
                 label.substring(eq + 1).trim(), Set.copyOf(excluded), c.podEnrollKey(),
                 Set.copyOf(c.serverComponents()), Set.copyOf(c.detection().freeTextEnv()),
-                c.detection().readSecrets());
+                c.detection().readSecrets(), c.bootstrap().enrollGatewayPods());
     }
 
     /** The seed's defaults (what {@link EnforcerConfig} defaults to), for tests and benchmarks. */
@@ -35,6 +35,6 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
                 "zeebe-ambient-enforcer.io/enabled", "true",
                 Set.of("kube-system", "kube-public", "kube-node-lease", "istio-system", "zeebe-ambient-enforcer"),
                 "zeebe-ambient-enforcer.io/enroll", Set.of("zeebe-gateway", "zeebe-broker", "orchestration"),
-                Set.of("SPRING_APPLICATION_JSON", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS"), false);
+                Set.of("SPRING_APPLICATION_JSON", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS"), false, false);
     }
 }

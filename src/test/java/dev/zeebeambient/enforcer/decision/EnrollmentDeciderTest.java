@@ -169,6 +169,20 @@ class EnrollmentDeciderTest {
     }
 
     @Test
+    void gatewayPodsAreEnrolledOnlyWhenConfigured() {
+        Rules r = Rules.defaults();
+        EnrollmentDecider enrolling = new EnrollmentDecider(new Rules(r.targets(), r.clusterDomain(), r.optInKey(),
+                r.optInValue(), r.excludedNamespaces(), r.enrollKey(), r.serverComponents(), r.freeTextEnv(), r.readSecrets(), true));
+        Pod gateway = nonClient().editMetadata().addToLabels("app", "zeebe-gw").endMetadata().build();
+        Map<Target, Map<String, String>> selectors = Map.of(GW, Map.of("app", "zeebe-gw"));
+        Decision d = enrolling.decide(new PodContext(gateway, "camunda", OPTED_IN, selectors, ResolvedSources.NONE));
+        assertEquals(Reason.GATEWAY_POD, d.reason());
+        assertTrue(d.enroll());
+        assertEquals(Reason.GATEWAY_BACKEND,
+                decider.decide(new PodContext(gateway, "camunda", OPTED_IN, selectors, ResolvedSources.NONE)).reason());
+    }
+
+    @Test
     void zeebeServerComponentsInTargetNamespaceAreNeverClients() {
         for (String component : new String[] {"zeebe-gateway", "zeebe-broker", "orchestration"}) {
             Pod pod = client().editMetadata().addToLabels("app.kubernetes.io/component", component).endMetadata().build();

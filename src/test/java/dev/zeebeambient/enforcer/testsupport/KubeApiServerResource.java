@@ -15,6 +15,7 @@ public class KubeApiServerResource implements QuarkusTestResourceLifecycleManage
     public Map<String, String> start() {
         KubeTestCluster cluster = KubeTestCluster.get();
         TestPki pki = TestPki.get();
+        cluster.namespace("zeebe-ambient-enforcer", Map.of()); // the enforcer's own: its leader Lease lives there
         // fabric8's auto-configuration reads this like $KUBECONFIG (same JVM as the app under test)
         System.setProperty("kubeconfig", cluster.kubeconfig().toString());
         Map<String, String> props = new HashMap<>();

@@ -97,9 +97,13 @@ public final class KubeTestCluster {
 
     /** Gateway API (standard) and Istio CRDs, as extracted from their Go modules; waits until served. */
     public synchronized void installCrds() throws IOException {
-        if (crdsInstalled) {
-            return;
+        if (!crdsInstalled) {
+            reinstallCrds();
         }
+    }
+
+    /** Applies the CRDs again (after a test deleted one) and waits until they are served. */
+    public synchronized void reinstallCrds() throws IOException {
         try (Stream<Path> files = Files.list(crdDir)) {
             for (Path f : files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
                 try (InputStream in = Files.newInputStream(f)) {

@@ -1,0 +1,45 @@
+package dev.zeebeambient.enforcer.bootstrap;
+
+import io.quarkus.runtime.annotations.RegisterForReflection;
+
+import java.util.List;
+import java.util.Map;
+
+/** The bootstrapper's view of the cluster after a pass; served as JSON by {@code GET /status}. */
+@RegisterForReflection
+public record BootstrapStatus(
+        String phase,
+        String lastPass,
+        boolean wrote,
+        Preconditions.Result preconditions,
+        List<SelectorStatus> selectors,
+        List<ResourceStatus> resources,
+        List<GatewayStatus> gateways,
+        List<ServiceStatus> services,
+        String error) {
+
+    /** Phases: {@code starting}, {@code waiting-for-preconditions}, {@code converged}, {@code conflict}, {@code error}, {@code observing} (not leader). */
+    public static BootstrapStatus starting() {
+        return new BootstrapStatus("starting", null, false, null, List.of(), List.of(), List.of(), List.of(), null);
+    }
+
+    public boolean ready() {
+        return phase.equals("converged") || phase.equals("observing");
+    }
+
+    @RegisterForReflection
+    public record SelectorStatus(String target, Map<String, String> selector, String source) {
+    }
+
+    @RegisterForReflection
+    public record ResourceStatus(String ref, boolean exists, Boolean inSync, String result, String message) {
+    }
+
+    @RegisterForReflection
+    public record GatewayStatus(String ref, boolean programmed, List<String> addresses, String message) {
+    }
+
+    @RegisterForReflection
+    public record ServiceStatus(String ref, int readyEndpoints) {
+    }
+}

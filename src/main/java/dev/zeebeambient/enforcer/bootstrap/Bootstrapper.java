@@ -1,0 +1,130 @@
+package dev.zeebeambient.enforcer.bootstrap;
+
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.leader.Leadership;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@link Convergence} at start-up and then periodically (drift repair), with backoff while
+ * preconditions are missing. Only the leader writes; the others observe. Never fails start-up:
+ * whatever happens here, the webhook keeps serving.
+ */
+@ApplicationScoped
+public class Bootstrapper {
+
+    private static final Logger LOG = Logger.getLogger(Bootstrapper.class);
+    private static final Duration FIRST_BACKOFF = Duration.ofSeconds(1);
+
+    private final KubernetesClient client;
+    private final EnforcerConfig config;
+    private final Leadership leadership;
+    private ScheduledExecutorService scheduler;
+    private volatile BootstrapStatus status = BootstrapStatus.starting();
+    private Duration backoff = FIRST_BACKOFF;
+
+    public Bootstrapper(KubernetesClient client, EnforcerConfig config, Leadership leadership) {
+        this.client = client;
+        this.config = config;
+        this.leadership = leadership;
+    }
+
+    void start(@Observes StartupEvent ev) {
+        if (!config.bootstrap().enabled()) {
+            return;
+        }
+        scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bootstrapper");
+            t.setDaemon(true);
+            return t;
+        });
+        if ("cleanup".equals(config.bootstrap().mode())) {
+            scheduler.execute(this::cleanupAndExit);
+            return;
+        }
+        leadership.onLeading(() -> scheduler.execute(this::passOnce));
+        scheduler.execute(this::loop);
+    }
+
+    void stop(@Observes ShutdownEvent ev) {
+        if (scheduler != null) {
+            scheduler.shutdownNow();
+        }
+    }
+
+    public BootstrapStatus status() {
+        return status;
+    }
+
+    public boolean enabled() {
+        return config.bootstrap().enabled();
+    }
+
+    private void loop() {
+        passOnce();
+        Duration next = status.phase().equals("waiting-for-preconditions") || status.phase().equals("error")
+                ? backoff : config.bootstrap().resyncPeriod();
+        backoff = next == backoff ? min(backoff.multipliedBy(2), config.bootstrap().resyncPeriod()) : FIRST_BACKOFF;
+        try {
+            scheduler.schedule(this::loop, next.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopping) {
+            // shutting down
+        }
+    }
+
+    /** One pass now (also used by tests). */
+    public synchronized BootstrapStatus passOnce() {
+        BootstrapStatus previous = status;
+        try {
+            status = new Convergence(client, config).pass(leadership.isLeader());
+        } catch (RuntimeException e) {
+            status = new BootstrapStatus("error", java.time.Instant.now().toString(), false, null, List.of(), List.of(),
+                    List.of(), List.of(), e.toString());
+        }
+        report(previous, status);
+        return status;
+    }
+
+    private void report(BootstrapStatus before, BootstrapStatus now) {
+        boolean changed = !now.phase().equals(before.phase()) || !java.util.Objects.equals(now.error(), before.error());
+        if (now.wrote()) {
+            now.resources().stream().filter(r -> r.result().equals("created") || r.result().equals("updated"))
+                    .forEach(r -> LOG.infof("bootstrap: %s %s", r.result(), r.ref()));
+        }
+        if (changed) {
+            switch (now.phase()) {
+                case "converged" -> LOG.infof("bootstrap converged: %d objects in sync", now.resources().size());
+                case "observing" -> LOG.infof("bootstrap: not the leader (%s holds the Lease); observing only",
+                        leadership.holder());
+                default -> LOG.warnf("bootstrap %s: %s", now.phase(), now.error());
+            }
+        }
+        for (BootstrapStatus.GatewayStatus g : now.gateways()) {
+            boolean was = before.gateways().stream().anyMatch(x -> x.ref().equals(g.ref()) && x.programmed());
+            if (g.programmed() && !was) {
+                LOG.infof("%s is programmed, addresses %s", g.ref(), g.addresses());
+            }
+        }
+    }
+
+    private void cleanupAndExit() {
+        List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
+        outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
+        Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result().equals("error")) ? 1 : 0);
+    }
+
+    private static Duration min(Duration a, Duration b) {
+        return a.compareTo(b) <= 0 ? a : b;
+    }
+}

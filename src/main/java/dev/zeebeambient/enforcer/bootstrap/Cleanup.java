@@ -1,0 +1,93 @@
+package dev.zeebeambient.enforcer.bootstrap;
+
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.detection.Target;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.ManagedFieldsEntry;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+
+/**
+ * {@code enforcer.bootstrap.mode=cleanup}: removes exactly what this enforcer manages. An object
+ * is ours when it carries our {@code managed-by} label and our field manager: deleted when no
+ * other manager owns fields in it, otherwise only our fields are released (an empty apply), so
+ * a Service someone else also manages survives. Foreign objects are never touched.
+ */
+public final class Cleanup {
+
+    public record Outcome(String ref, String result, String detail) {
+    }
+
+    private final KubernetesClient client;
+    private final EnforcerConfig config;
+
+    public Cleanup(KubernetesClient client, EnforcerConfig config) {
+        this.client = client;
+        this.config = config;
+    }
+
+    public List<Outcome> run() {
+        String manager = config.bootstrap().fieldManager();
+        // every object we could have written, whatever the selectors were
+        Map<Target, Map<String, String>> any = config.targets().stream()
+                .collect(Collectors.toMap(t -> t, t -> Map.of("any", "any")));
+        List<Outcome> out = new ArrayList<>();
+        for (GenericKubernetesResource desired : DesiredState.build(config, any)) {
+            String ref = DesiredState.ref(desired);
+            try {
+                GenericKubernetesResource live = client.resource(desired).get();
+                if (live == null) {
+                    out.add(new Outcome(ref, "absent", null));
+                    continue;
+                }
+                Map<String, String> labels = live.getMetadata().getLabels();
+                List<ManagedFieldsEntry> fields = live.getMetadata().getManagedFields() == null ? List.of()
+                        : live.getMetadata().getManagedFields();
+                boolean ours = labels != null && manager.equals(labels.get(DesiredState.MANAGED_BY))
+                        && fields.stream().anyMatch(f -> manager.equals(f.getManager()));
+                if (!ours) {
+                    out.add(new Outcome(ref, "kept", "not managed by " + manager));
+                    continue;
+                }
+                List<String> others = fields.stream()
+                        .filter(f -> !manager.equals(f.getManager()))
+                        .filter(f -> f.getSubresource() == null || f.getSubresource().isEmpty()) // status writers (istiod)
+                        .map(ManagedFieldsEntry::getManager).distinct().toList();
+                if (others.isEmpty()) {
+                    client.resource(live).delete();
+                    out.add(new Outcome(ref, "deleted", null));
+                } else {
+                    GenericKubernetesResource empty = new GenericKubernetesResource();
+                    empty.setApiVersion(desired.getApiVersion());
+                    empty.setKind(desired.getKind());
+                    empty.setMetadata(new ObjectMetaBuilder().withName(desired.getMetadata().getName())
+                            .withNamespace(desired.getMetadata().getNamespace()).build());
+                    try {
+                        client.resource(empty).fieldManager(manager).serverSideApply();
+                        out.add(new Outcome(ref, "released", "kept for " + String.join(", ", others)));
+                    } catch (KubernetesClientException invalid) {
+                        if (invalid.getCode() != 422) {
+                            throw invalid;
+                        }
+                        // the others only decorate it; without our fields it would be invalid: leave it to them
+                        out.add(new Outcome(ref, "kept", "shared with " + String.join(", ", others)
+                                + ", and invalid without our fields; delete it yourself if intended"));
+                    }
+                }
+            } catch (KubernetesClientException e) {
+                if (e.getCode() == 404) {
+                    out.add(new Outcome(ref, "absent", "kind not installed"));
+                } else {
+                    out.add(new Outcome(ref, "error", "HTTP " + e.getCode() + ": " + e.getMessage()));
+                }
+            }
+        }
+        return out;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.zeebeambient.enforcer.status;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeebeambient.enforcer.bootstrap.Bootstrapper;
+import dev.zeebeambient.enforcer.leader.Leadership;
+import io.quarkus.vertx.http.ManagementInterface;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+
+/**
+ * {@code GET /status} on the management port: the seed README's troubleshooting list, automated
+ * (per object exists / in sync / conflict, Gateway programmed + addresses, Service endpoints,
+ * CRD and GatewayClass presence, leader identity).
+ */
+@ApplicationScoped
+public class StatusRoute {
+
+    private final Bootstrapper bootstrapper;
+    private final Leadership leadership;
+    private final ObjectMapper mapper;
+
+    public StatusRoute(Bootstrapper bootstrapper, Leadership leadership, ObjectMapper mapper) {
+        this.bootstrapper = bootstrapper;
+        this.leadership = leadership;
+        this.mapper = mapper;
+    }
+
+    void register(@Observes ManagementInterface mi) {
+        mi.router().get("/status").blockingHandler(ctx -> {
+            try {
+                ctx.response().putHeader("Content-Type", "application/json")
+                        .end(mapper.writerWithDefaultPrettyPrinter().writeValueAsString(snapshot()));
+            } catch (Exception e) {
+                ctx.response().setStatusCode(500).putHeader("Content-Type", "application/json")
+                        .end("{\"error\":\"cannot render status: " + e.getClass().getSimpleName() + "\"}");
+            }
+        });
+    }
+
+    ObjectNode snapshot() {
+        ObjectNode root = mapper.createObjectNode();
+        ObjectNode leader = root.putObject("leader");
+        leader.put("identity", leadership.identity());
+        leader.put("isLeader", leadership.isLeader());
+        leader.put("holder", leadership.holder());
+        root.set("bootstrap", bootstrapper.enabled() ? mapper.valueToTree(bootstrapper.status())
+                : mapper.createObjectNode().put("phase", "disabled"));
+        return root;
+    }
+}
