@@ -105,8 +105,9 @@ public class Bootstrapper {
         if (changed) {
             switch (now.phase()) {
                 case "converged" -> LOG.infof("bootstrap converged: %d objects in sync", now.resources().size());
-                case "observing" -> LOG.infof("bootstrap: not the leader (%s holds the Lease); observing only",
-                        leadership.holder());
+                case "observing" -> LOG.infof("bootstrap: not the leader (Lease held by %s); observing only",
+                        leadership.holder() == null || leadership.holder().equals(leadership.identity())
+                                ? "nobody yet" : leadership.holder());
                 default -> LOG.warnf("bootstrap %s: %s", now.phase(), now.error());
             }
         }

@@ -28,9 +28,14 @@ public final class LocalRun {
         KubeTestCluster cluster = KubeTestCluster.get();
         cluster.installCrds();
         cluster.waypointGatewayClass();
-        for (String ns : new String[] {"camunda", "istio-system"}) {
+        for (String ns : new String[] {"camunda", "istio-system", "zeebe-ambient-enforcer"}) {
             cluster.namespace(ns, Map.of());
         }
+        // stands in for the Camunda Helm chart's gateway Service: the bootstrapper copies its selector
+        cluster.client().resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata()
+                .withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata().withNewSpec()
+                .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
+                .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
         cluster.namespace("demo", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
         cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:8443/mutate", "Ignore");
 
