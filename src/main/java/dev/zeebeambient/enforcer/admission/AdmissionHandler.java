@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Decision;
-import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
-import dev.zeebeambient.enforcer.decision.PodContext;
-import dev.zeebeambient.enforcer.decision.Rules;
-import dev.zeebeambient.enforcer.detection.ResolvedSources;
+import dev.zeebeambient.enforcer.decision.DecisionService;
+import dev.zeebeambient.enforcer.decision.Enrollment;
 import dev.zeebeambient.enforcer.detection.SourceRef;
-import dev.zeebeambient.enforcer.kube.NamespaceCache;
-import dev.zeebeambient.enforcer.kube.SourceResolver;
-import dev.zeebeambient.enforcer.kube.TargetServices;
 import io.fabric8.kubernetes.api.model.Pod;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -19,7 +14,6 @@ import org.jboss.logging.Logger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * decode -> decide -> patch -> respond. Only a body that is not an AdmissionReview gets an
@@ -35,22 +29,17 @@ public class AdmissionHandler {
 
     private final AdmissionCodec codec;
     private final ObjectMapper mapper;
-    private final EnrollmentDecider decider;
-    private final String reasonAnnotation;
-    private final NamespaceCache namespaces;
-    private final TargetServices targets;
-    private final SourceResolver resolver;
+    private final DecisionService decisions;
+    private final Enrollment enrollment;
+    private final boolean audit;
     private final AdmissionMetrics metrics;
 
-    public AdmissionHandler(ObjectMapper mapper, EnforcerConfig config, NamespaceCache namespaces,
-            TargetServices targets, SourceResolver resolver, AdmissionMetrics metrics) {
+    public AdmissionHandler(ObjectMapper mapper, EnforcerConfig config, DecisionService decisions, AdmissionMetrics metrics) {
         this.mapper = mapper;
         this.codec = new AdmissionCodec(mapper);
-        this.decider = new EnrollmentDecider(Rules.from(config));
-        this.reasonAnnotation = config.reasonAnnotation();
-        this.namespaces = namespaces;
-        this.targets = targets;
-        this.resolver = resolver;
+        this.decisions = decisions;
+        this.enrollment = new Enrollment(config);
+        this.audit = config.audit();
         this.metrics = metrics;
     }
 
@@ -99,19 +88,19 @@ public class AdmissionHandler {
         }
         String ns = req.namespace() != null && !req.namespace().isEmpty() ? req.namespace()
                 : pod.getMetadata() == null ? null : pod.getMetadata().getNamespace();
-        Map<String, String> nsLabels = namespaces.labels(ns);
-        Set<SourceRef> refs = decider.detector().references(pod.getSpec());
-        ResolvedSources sources = resolver.resolve(ns, refs);
-        Decision d = decider.decide(new PodContext(pod, ns, nsLabels, targets.selectors(), sources));
+        DecisionService.Outcome outcome = decisions.decide(pod, ns);
+        Decision d = outcome.decision();
 
         List<String> warnings = new ArrayList<>();
         ArrayNode patch = null;
         String who = podName(ns, pod, req);
-        if (d.enroll()) {
-            patch = PodPatch.enroll(req.object(), Map.of(EnrollmentDecider.DATAPLANE_MODE, EnrollmentDecider.AMBIENT),
-                    Map.of(reasonAnnotation, truncate(d.detail(), 1024)));
-            warnings.add(warning("enrolled in ambient: " + d.evidence()
-                    .map(e -> e.source() + " -> " + e.target().name()).orElse(d.detail())));
+        String because = d.evidence().map(e -> e.source() + " -> " + e.target().name()).orElse(d.detail());
+        if (d.enroll() && audit) {
+            warnings.add(warning("audit mode, unchanged; would enroll: " + because));
+            LOG.infof("audit: would enroll pod %s in ambient: %s", who, d.detail());
+        } else if (d.enroll()) {
+            patch = PodPatch.enroll(req.object(), enrollment.labels(), enrollment.annotations(d, "admission"));
+            warnings.add(warning("enrolled in ambient: " + because));
             if (!req.dryRun()) {
                 metrics.enrolled("admission");
             }
@@ -125,13 +114,13 @@ public class AdmissionHandler {
                 LOG.debugf("pod %s skipped (%s): %s", who, d.reason().tag(), d.detail());
             }
         }
-        if (nsLabels == null) {
+        if (!outcome.namespaceLabelsKnown()) {
             warnings.add(warning("labels of namespace " + ns + " not loaded yet; decided from the pod alone"));
         }
-        for (SourceRef r : sources.unavailable()) {
+        for (SourceRef r : outcome.unavailable()) {
             warnings.add(warning("could not read " + r + " in time; it was not checked"));
         }
-        metrics.request(d.enroll() ? "enroll" : "skip", d.reason().tag(), req.dryRun(), start);
+        metrics.request(d.enroll() ? (audit ? "would-enroll" : "enroll") : "skip", d.reason().tag(), req.dryRun(), start);
         return codec.encode(req.uid(), patch, warnings);
     }
 
@@ -148,7 +137,7 @@ public class AdmissionHandler {
         return truncate(PREFIX + text, MAX_WARNING);
     }
 
-    private static String truncate(String s, int max) {
+    static String truncate(String s, int max) {
         return s.length() <= max ? s : s.substring(0, max - 3) + "...";
     }
 }

@@ -53,7 +53,34 @@ public interface EnforcerConfig {
     @WithDefault("zeebe-gateway,zeebe-broker,orchestration")
     Set<String> serverComponents();
 
+    /**
+     * Report-only: nothing is changed; the webhook answers allowed with a warning saying what it
+     * would have done, the backstop only counts and lists in /status.
+     */
+    @WithDefault("false")
+    boolean audit();
+
     Detection detection();
+
+    Backstop backstop();
+
+    /** Enrolls client pods the webhook missed (admitted while it was down, or before opt-in). */
+    interface Backstop {
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Pod patches per second at most (the leader only). */
+        @WithDefault("10")
+        double patchesPerSecond();
+
+        /** Attempts per pod before giving up until its next change or the next resync. */
+        @WithDefault("5")
+        int maxAttempts();
+
+        /** Full re-check of all pods (catches ConfigMaps that changed after the pod). */
+        @WithDefault("10m")
+        Duration resyncPeriod();
+    }
 
     Bootstrap bootstrap();
 

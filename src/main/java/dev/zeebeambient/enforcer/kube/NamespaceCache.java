@@ -9,7 +9,12 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 
 /**
  * Namespace labels from a watch (informer), so admission never calls the API per request.
@@ -23,6 +28,7 @@ public class NamespaceCache {
 
     private final KubernetesClient client;
     private volatile SharedIndexInformer<Namespace> informer;
+    private final List<Consumer<String>> labelListeners = new CopyOnWriteArrayList<>();
 
     public NamespaceCache(KubernetesClient client) {
         this.client = client;
@@ -33,6 +39,23 @@ public class NamespaceCache {
         inf.exceptionHandler((started, t) -> {
             LOG.warnf("namespace watch failed (%s); retrying. Namespace labels stay unknown until it succeeds", t.toString());
             return true;
+        });
+        inf.addEventHandler(new ResourceEventHandler<>() {
+            @Override
+            public void onAdd(Namespace ns) {
+                // namespaces seen during the initial list are not "changes"
+            }
+
+            @Override
+            public void onUpdate(Namespace before, Namespace after) {
+                if (!Objects.equals(before.getMetadata().getLabels(), after.getMetadata().getLabels())) {
+                    labelListeners.forEach(l -> l.accept(after.getMetadata().getName()));
+                }
+            }
+
+            @Override
+            public void onDelete(Namespace ns, boolean unknownFinalState) {
+            }
         });
         informer = inf;
         inf.start().whenComplete((v, t) -> {
@@ -46,6 +69,11 @@ public class NamespaceCache {
         if (informer != null) {
             informer.stop();
         }
+    }
+
+    /** Called with a namespace's name whenever its labels change (e.g. it opts in). */
+    public void onLabelsChanged(Consumer<String> listener) {
+        labelListeners.add(listener);
     }
 
     public boolean synced() {

@@ -47,6 +47,7 @@ public class Leadership {
 
     /** Starts competing for the Lease (at start-up; tests start extra contenders). */
     public void begin() {
+        stopped = false;
         if (!config.bootstrap().leaderElection().enabled()) {
             leader = true;
             holder = identity;

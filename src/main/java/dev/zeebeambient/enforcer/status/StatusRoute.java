@@ -2,7 +2,9 @@ package dev.zeebeambient.enforcer.status;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeebeambient.enforcer.backstop.Backstop;
 import dev.zeebeambient.enforcer.bootstrap.Bootstrapper;
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import io.quarkus.vertx.http.ManagementInterface;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -11,18 +13,24 @@ import jakarta.enterprise.event.Observes;
 /**
  * {@code GET /status} on the management port: the seed README's troubleshooting list, automated
  * (per object exists / in sync / conflict, Gateway programmed + addresses, Service endpoints,
- * CRD and GatewayClass presence, leader identity).
+ * CRD and GatewayClass presence, leader identity), and the backstop's list of detected client
+ * pods that are not enrolled (audit mode, not leader, or failing).
  */
 @ApplicationScoped
 public class StatusRoute {
 
     private final Bootstrapper bootstrapper;
     private final Leadership leadership;
+    private final Backstop backstop;
+    private final boolean audit;
     private final ObjectMapper mapper;
 
-    public StatusRoute(Bootstrapper bootstrapper, Leadership leadership, ObjectMapper mapper) {
+    public StatusRoute(Bootstrapper bootstrapper, Leadership leadership, Backstop backstop, EnforcerConfig config,
+            ObjectMapper mapper) {
         this.bootstrapper = bootstrapper;
         this.leadership = leadership;
+        this.backstop = backstop;
+        this.audit = config.audit();
         this.mapper = mapper;
     }
 
@@ -46,6 +54,10 @@ public class StatusRoute {
         leader.put("holder", leadership.holder());
         root.set("bootstrap", bootstrapper.enabled() ? mapper.valueToTree(bootstrapper.status())
                 : mapper.createObjectNode().put("phase", "disabled"));
+        ObjectNode b = root.putObject("backstop");
+        b.put("enabled", backstop.enabled());
+        b.put("audit", audit);
+        b.set("notEnrolled", mapper.valueToTree(backstop.notEnrolled()));
         return root;
     }
 }

@@ -92,6 +92,7 @@ class AdmissionEndpointTest {
         ((ObjectNode) expected.at("/metadata/labels")).put("istio.io/dataplane-mode", "ambient");
         ((ObjectNode) expected.at("/metadata/annotations")).put("zeebe-ambient-enforcer.io/enrolled-because",
                 "container worker: env CAMUNDA_CLIENT_ZEEBE_GRPCADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500");
+        ((ObjectNode) expected.at("/metadata/annotations")).put("zeebe-ambient-enforcer.io/enrolled-by", "admission");
         assertEquals(expected, patched);
 
         List<String> warnings = ReviewFixtures.M.convertValue(response.get("warnings"), List.class);
