@@ -23,7 +23,8 @@ public final class Preconditions {
             + "https://github.com/kubernetes-sigs/gateway-api/releases/download/v1.4.0/standard-install.yaml";
     static final String ISTIO_INSTALL = "istioctl install --set profile=ambient";
 
-    /** Presence of each checked item, and a message per missing one. */
+    /** Presence of each checked item, and a message per missing one (serialised in /status). */
+    @io.quarkus.runtime.annotations.RegisterForReflection
     public record Result(Map<String, Boolean> crds, Map<String, Boolean> gatewayClasses, Map<String, Boolean> namespaces,
             List<String> missing) {
         public boolean ok() {
