@@ -36,7 +36,9 @@ public final class AdmissionCodec {
             throw new BadReviewException("empty body: expected an " + API_VERSION + " AdmissionReview");
         }
         JsonNode root;
-        try (JsonParser parser = new FilteringParserDelegate(mapper.createParser(body), SkipManagedFields.ROOT,
+        // duplicate keys are refused: the API server never sends them, and "last one wins" could hide a field
+        try (JsonParser parser = new FilteringParserDelegate(
+                mapper.createParser(body).enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION), SkipManagedFields.ROOT,
                 TokenFilter.Inclusion.INCLUDE_ALL_AND_PATH, true)) {
             root = mapper.readTree(parser);
         } catch (JsonProcessingException e) {

@@ -60,6 +60,10 @@ public interface EnforcerConfig {
     @WithDefault("false")
     boolean audit();
 
+    /** A /mutate request must be complete (body received and answered) within this time, else 408. */
+    @WithDefault("10s")
+    Duration requestDeadline();
+
     Detection detection();
 
     Backstop backstop();
