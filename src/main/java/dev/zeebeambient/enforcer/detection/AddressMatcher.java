@@ -27,6 +27,8 @@ public final class AddressMatcher {
 
     private final Map<String, List<Target>> qualifiedHosts = new HashMap<>();
     private final Map<String, List<Target>> shortHosts = new HashMap<>();
+    /** Every address contains a target's Service name: values without one are rejected cheaply. */
+    private final List<String> names;
 
     public AddressMatcher(List<Target> targets, String clusterDomain) {
         String domain = clusterDomain.toLowerCase(Locale.ROOT).replaceAll("^\\.+|\\.+$", "");
@@ -37,6 +39,16 @@ public final class AddressMatcher {
             }
             shortHosts.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(t);
         }
+        names = targets.stream().map(Target::name).distinct().toList();
+    }
+
+    private boolean mentionsATarget(String lowerCase) {
+        for (String n : names) {
+            if (lowerCase.contains(n)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The whole value is an address of a target (env var value, ConfigMap value, argument). */
@@ -45,6 +57,9 @@ public final class AddressMatcher {
             return Optional.empty();
         }
         String v = value.trim().toLowerCase(Locale.ROOT);
+        if (!mentionsATarget(v)) {
+            return Optional.empty();
+        }
         if (v.startsWith("dns:///")) {
             v = v.substring("dns:///".length());
         } else {
@@ -86,7 +101,7 @@ public final class AddressMatcher {
      * optionally after a {@code key=} / {@code key:} prefix.
      */
     public Optional<Hit> scan(String text, String podNamespace) {
-        if (text == null || text.isEmpty()) {
+        if (text == null || text.isEmpty() || !mentionsATarget(text.toLowerCase(Locale.ROOT))) {
             return Optional.empty();
         }
         for (String token : SEPARATORS.split(text)) {

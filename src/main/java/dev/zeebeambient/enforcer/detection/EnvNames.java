@@ -41,8 +41,10 @@ public final class EnvNames {
     private EnvNames() {
     }
 
+    private static final Pattern SEPARATORS = Pattern.compile("[._\\-]");
+
     public static String normalise(String name) {
-        return name == null ? "" : name.toUpperCase(Locale.ROOT).replaceAll("[._\\-]", "");
+        return name == null ? "" : SEPARATORS.matcher(name.toUpperCase(Locale.ROOT)).replaceAll("");
     }
 
     /** A documented gateway-address variable or property (any spelling). */
