@@ -87,8 +87,8 @@ public class Backstop {
     }
 
     void start(@Observes StartupEvent ev) {
-        if (!config.backstop().enabled()) {
-            return;
+        if (!config.backstop().enabled() || "cleanup".equals(config.bootstrap().mode())) {
+            return; // a cleanup run only removes what we manage; it must not label pods
         }
         running = true;
         executor = Executors.newScheduledThreadPool(2, r -> {

@@ -42,7 +42,9 @@ public class Leadership {
     }
 
     void start(@Observes StartupEvent ev) {
-        begin();
+        if (!"cleanup".equals(config.bootstrap().mode())) {
+            begin(); // a cleanup run does not compete for the Lease
+        }
     }
 
     /** Starts competing for the Lease (at start-up; tests start extra contenders). */

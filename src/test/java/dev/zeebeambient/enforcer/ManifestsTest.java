@@ -1,0 +1,227 @@
+package dev.zeebeambient.enforcer;
+
+import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.NamespaceBuilder;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.SecretBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
+import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
+import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
+import io.fabric8.kubernetes.client.Config;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientBuilder;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.ZonedDateTime;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kustomization in webhook-config/ (base and overlays, rendered by the real kubectl) is
+ * accepted by the real API server, and the ServiceAccount's RBAC allows exactly what the features
+ * need (checked by impersonating it).
+ */
+class ManifestsTest {
+
+    static final String SA = "system:serviceaccount:zeebe-ambient-enforcer:zeebe-ambient-enforcer";
+    static KubeTestCluster cluster;
+    static KubernetesClient admin;
+    static Path tree;
+
+    @BeforeAll
+    static void renderPrerequisites() throws Exception {
+        cluster = KubeTestCluster.get();
+        admin = cluster.client();
+        cluster.installCrds();
+        for (String ns : List.of("camunda", "istio-system")) {
+            cluster.namespace(ns, Map.of());
+        }
+        // a copy of webhook-config/ with certs/generate.sh's output where the static-certs overlay reads it
+        tree = Files.createTempDirectory("webhook-config");
+        copy(Paths.get("webhook-config"), tree.resolve("webhook-config"));
+        run(List.of("bash", "certs/generate.sh", "--out",
+                tree.resolve("webhook-config/overlays/static-certs/generated").toString()));
+    }
+
+    static void copy(Path from, Path to) throws IOException {
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path t = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) {
+                    Files.createDirectories(t);
+                } else {
+                    Files.copy(p, t);
+                }
+            }
+        }
+    }
+
+    static String run(List<String> command) throws Exception {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(0, p.exitValue(), String.join(" ", command) + ":\n" + out);
+        return out;
+    }
+
+    static List<HasMetadata> render(String kustomization) throws Exception {
+        String yaml = run(List.of(cluster.kubectl().toString(), "kustomize", tree.resolve("webhook-config/" + kustomization).toString()));
+        return admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+    }
+
+    /** Server-side apply, then read back. The webhook configuration gets a test name: the real one must not take over. */
+    static List<String> applyAndReadBack(List<HasMetadata> objects) {
+        List<String> applied = new ArrayList<>();
+        objects.sort(Comparator.comparing(o -> o.getKind().equals("Namespace") ? 0 : 1));
+        for (HasMetadata o : objects) {
+            if (o.getApiVersion().startsWith("cert-manager.io/")) {
+                continue; // cert-manager's CRDs are not installed here; their objects are only rendered
+            }
+            if (o instanceof MutatingWebhookConfiguration || o.getKind().equals("MutatingWebhookConfiguration")) {
+                o.getMetadata().setName(o.getMetadata().getName() + "-manifests-test");
+            }
+            HasMetadata live = admin.resource(o).fieldManager("manifests-test").forceConflicts().serverSideApply();
+            assertNotNull(admin.resource(live).get(), "read back " + o.getKind() + " " + o.getMetadata().getName());
+            applied.add(o.getKind() + " " + (o.getMetadata().getNamespace() == null ? "" : o.getMetadata().getNamespace() + "/")
+                    + o.getMetadata().getName());
+        }
+        admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer-manifests-test").delete();
+        return applied;
+    }
+
+    @Test
+    void everyKustomizationIsAcceptedByTheApiServer() throws Exception {
+        for (String k : List.of("base", "overlays/static-certs", "overlays/cert-manager", "overlays/audit", "overlays/read-secrets")) {
+            List<HasMetadata> objects = render(k);
+            assertTrue(objects.size() >= 14, k + ": " + objects.size());
+            List<String> applied = applyAndReadBack(objects);
+            assertTrue(applied.contains("Deployment zeebe-ambient-enforcer/zeebe-ambient-enforcer"), applied.toString());
+            assertTrue(applied.contains("Role camunda/zeebe-ambient-enforcer-bootstrap"), applied.toString());
+            assertTrue(applied.contains("Role istio-system/zeebe-ambient-enforcer-waypoint-defaults"), applied.toString());
+        }
+        List<HasMetadata> job = admin.load(Files.newInputStream(Paths.get("webhook-config/cleanup/job.yaml"))).items();
+        applyAndReadBack(new ArrayList<>(job));
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void webhookConfigurationFollowsGoodPractice() throws Exception {
+        MutatingWebhookConfiguration mwc = (MutatingWebhookConfiguration) render("overlays/static-certs").stream()
+                .filter(o -> o instanceof MutatingWebhookConfiguration).findFirst().orElseThrow();
+        var hook = mwc.getWebhooks().get(0);
+        assertEquals(List.of("v1"), hook.getAdmissionReviewVersions());
+        assertEquals("None", hook.getSideEffects());
+        assertEquals("Ignore", hook.getFailurePolicy());
+        assertTrue(hook.getTimeoutSeconds() <= 5);
+        assertEquals(List.of("CREATE"), hook.getRules().get(0).getOperations());
+        assertEquals(List.of("pods"), hook.getRules().get(0).getResources());
+        assertEquals("true", hook.getNamespaceSelector().getMatchLabels().get("zeebe-ambient-enforcer.io/enabled"));
+        assertTrue(hook.getNamespaceSelector().getMatchExpressions().get(0).getValues()
+                .containsAll(List.of("kube-system", "kube-node-lease", "zeebe-ambient-enforcer")));
+        assertEquals("DoesNotExist", hook.getObjectSelector().getMatchExpressions().get(0).getOperator());
+        // static-certs: the caBundle is the CA that signed the serving certificate
+        String ca = Files.readString(tree.resolve("webhook-config/overlays/static-certs/generated/ca.crt"));
+        assertEquals(ca, new String(java.util.Base64.getDecoder().decode(hook.getClientConfig().getCaBundle()), StandardCharsets.US_ASCII));
+        var deployment = render("base").stream().filter(o -> o.getKind().equals("Deployment")).findFirst().orElseThrow();
+        var d = (io.fabric8.kubernetes.api.model.apps.Deployment) deployment;
+        assertEquals(2, d.getSpec().getReplicas());
+        assertEquals("none", d.getSpec().getTemplate().getMetadata().getLabels().get("istio.io/dataplane-mode"),
+                "the enforcer's own pods are never sent to it");
+        var c = d.getSpec().getTemplate().getSpec().getContainers().get(0);
+        assertEquals(Boolean.TRUE, c.getSecurityContext().getReadOnlyRootFilesystem());
+        assertEquals(List.of("ALL"), c.getSecurityContext().getCapabilities().getDrop());
+        assertEquals(Boolean.TRUE, d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot());
+        assertEquals("management", c.getReadinessProbe().getHttpGet().getPort().getStrVal(), "probes on the management port");
+        assertTrue(c.getPorts().stream().anyMatch(p -> "management".equals(p.getName()) && p.getContainerPort() == 9000));
+    }
+
+    @Test
+    void serviceAccountMayDoWhatTheFeaturesNeedAndNothingElse() throws Exception {
+        applyAndReadBack(render("base"));
+        String ns = "rbac-apps";
+        cluster.namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        admin.resource(new ConfigMapBuilder().withNewMetadata().withName("zeebe").withNamespace(ns).endMetadata()
+                .addToData("address", "x").build()).serverSideApply();
+        admin.resource(new SecretBuilder().withNewMetadata().withName("creds").withNamespace(ns).endMetadata()
+                .addToStringData("k", "v").build()).serverSideApply();
+        admin.resource(new PodBuilder().withNewMetadata().withName("worker").withNamespace(ns).endMetadata()
+                .withNewSpec().addNewContainer().withName("w").withImage("w").endContainer().endSpec().build()).serverSideApply();
+
+        Config config = cluster.config();
+        config.setImpersonateUsername(SA);
+        config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:zeebe-ambient-enforcer", "system:authenticated");
+        try (KubernetesClient sa = new KubernetesClientBuilder().withConfig(config).build()) {
+            // permitted, one real call per feature
+            assertTrue(sa.namespaces().list().getItems().size() > 0, "namespace cache");
+            assertNotNull(sa.configMaps().inNamespace(ns).withName("zeebe").get(), "ConfigMap detection");
+            assertTrue(sa.pods().inAnyNamespace().list().getItems().size() > 0, "backstop watch");
+            sa.pods().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":\"ambient\"}}}");
+            sa.v1().events().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.EventBuilder()
+                    .withNewMetadata().withGenerateName("worker.").endMetadata()
+                    .withNewInvolvedObject().withKind("Pod").withName("worker").withNamespace(ns).endInvolvedObject()
+                    .withReason("EnrolledInAmbient").withMessage("test").withType("Normal").build()).create();
+            assertNotNull(sa.apiextensions().v1().customResourceDefinitions().withName("gateways.gateway.networking.k8s.io").get());
+            sa.genericKubernetesResources("gateway.networking.k8s.io/v1", "GatewayClass").withName("istio-waypoint").get();
+            GenericKubernetesResource dr = new GenericKubernetesResourceBuilder().withApiVersion("networking.istio.io/v1")
+                    .withKind("DestinationRule").withNewMetadata().withName("camunda-zeebe-gateway-grpc").withNamespace("camunda")
+                    .endMetadata().addToAdditionalProperties("spec", Map.of("host", "camunda-zeebe-gateway-grpc.camunda.svc.cluster.local"))
+                    .build();
+            sa.resource(dr).fieldManager("zeebe-ambient-enforcer").serverSideApply();
+            sa.resource(dr).delete();
+            sa.resource(new ConfigMapBuilder().withNewMetadata().withName("zeebe-ambient-enforcer-waypoint-defaults")
+                    .withNamespace("istio-system").endMetadata().addToData("deployment", "spec: {}").build())
+                    .fieldManager("zeebe-ambient-enforcer").serverSideApply();
+            sa.resource(new LeaseBuilder().withNewMetadata().withName("zeebe-ambient-enforcer-leader")
+                    .withNamespace("zeebe-ambient-enforcer").endMetadata().withNewSpec().withHolderIdentity("rbac-test")
+                    .withLeaseDurationSeconds(1).withRenewTime(ZonedDateTime.now()).endSpec().build()).createOr(r -> r.update());
+            sa.discovery().v1().endpointSlices().inNamespace("camunda").list();
+
+            // forbidden
+            forbidden(() -> sa.secrets().inNamespace(ns).withName("creds").get(), "get secrets");
+            forbidden(() -> sa.pods().inNamespace(ns).withName("worker").delete(), "delete pods");
+            forbidden(() -> sa.configMaps().inNamespace(ns).list(), "list configmaps");
+            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer")
+                    .edit(m -> m), "update webhook configurations");
+            forbidden(() -> sa.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName("escalate")
+                    .endMetadata().build()).create(), "create cluster roles");
+            forbidden(() -> sa.resource(new NamespaceBuilder().withNewMetadata().withName("new-ns").endMetadata().build()).create(),
+                    "create namespaces");
+            forbidden(() -> sa.resource(new GenericKubernetesResourceBuilder().withApiVersion("networking.istio.io/v1")
+                    .withKind("DestinationRule").withNewMetadata().withName("other").withNamespace("default").endMetadata()
+                    .addToAdditionalProperties("spec", Map.of("host", "x")).build()).fieldManager("zeebe-ambient-enforcer")
+                    .serverSideApply(), "write Istio config outside the target namespace");
+            forbidden(() -> sa.configMaps().inNamespace("istio-system").resource(new ConfigMapBuilder().withNewMetadata()
+                    .withName("istio").endMetadata().build()).fieldManager("x").serverSideApply(), "touch istiod's own ConfigMap");
+        }
+    }
+
+    static void forbidden(Executable call, String what) {
+        KubernetesClientException e = assertThrows(KubernetesClientException.class, call, what + " must be denied");
+        assertEquals(403, e.getCode(), what + ": " + e.getMessage());
+    }
+}
