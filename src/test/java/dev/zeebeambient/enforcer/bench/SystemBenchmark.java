@@ -58,13 +58,23 @@ public final class SystemBenchmark {
 
         // 4. JVM start -> ready (admission ready and bootstrap converged against the local API server)
         long t0 = System.nanoTime();
-        ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dquarkus.profile=bench", "-jar", jar.toString()).redirectErrorStream(true)
+        // as in the Deployment: 384Mi memory limit, half of it for the heap, serial GC, bounded direct memory
+        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(List.of(System.getProperty("jvm.opts",
+                "-XX:MaxRAM=384m -XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m").split(" ")));
+        cmd.addAll(List.of("-Dquarkus.profile=bench", "-jar", jar.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(Paths.get("target", "bench-enforcer.log").toFile());
         pb.environment().put("KUBECONFIG", kubeconfig.toString());
         pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
         pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
         pb.environment().put("QUARKUS_LOG_CATEGORY__DEV_ZEEBEAMBIENT__LEVEL", "WARN");
+        pb.environment().put("QUARKUS_THREAD_POOL_MAX_THREADS", "64"); // as in the Deployment
+        for (String kv : System.getProperty("app.env", "").split(",")) { // e.g. -Dapp.env=ENFORCER_BACKSTOP_ENABLED=false
+            if (kv.contains("=")) {
+                pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
         Process app = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(app::destroy));
         while (!(ok("http://localhost:9000/q/health/ready") && ok("http://localhost:9000/q/health/group/bootstrap"))) {
@@ -107,8 +117,18 @@ public final class SystemBenchmark {
         long labelled = k8s.pods().inNamespace("bench-hooked").withLabel("istio.io/dataplane-mode", "ambient").list().getItems().size();
         long rssAfter = rssKb(app.pid());
 
+        // load: 1,000 concurrent connections, then heap after a full GC compared with before
+        double heapBefore = heapAfterGc(app.pid());
+        Process load = new ProcessBuilder("wrk", "-t", "2", "-c", "1000", "-d", System.getProperty("load.duration", "30s"),
+                "--timeout", "10s", "-s", lua.toString(), "https://localhost:8443/mutate").redirectErrorStream(true).start();
+        String loadOut = new String(load.getInputStream().readAllBytes());
+        load.waitFor();
+        double heapAfter = heapAfterGc(app.pid());
+        long rssLoad = rssKb(app.pid());
+
         System.out.printf(Locale.ROOT, "%n== zeebe-ambient-enforcer system benchmark (%d rounds, medians; %d cores) ==%n", rounds,
                 Runtime.getRuntime().availableProcessors());
+        System.out.printf(Locale.ROOT, "enforcer JVM: %s; env: %s%n", String.join(" ", cmd), System.getProperty("app.env", "-"));
         System.out.printf(Locale.ROOT, "%-44s %12s %12s %8s%n", "measure", "enforcer", "baseline", "ratio");
         row("HTTPS req/s, 50 conns (/mutate vs /noop)", med(mutateSat, w -> w.rps), med(noopSat, w -> w.rps));
         row("  p50 ms, 50 conns", med(mutateSat, w -> w.p50), med(noopSat, w -> w.p50));
@@ -123,6 +143,14 @@ public final class SystemBenchmark {
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after start (MB)", rssStart / 1024);
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after load (MB)", rssAfter / 1024);
         System.out.printf(Locale.ROOT, "%-44s %12d of %d%n", "hooked pods labelled ambient", labelled, rounds * pods);
+        Matcher errors = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(loadOut);
+        Matcher non2xx = Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(loadOut);
+        System.out.printf(Locale.ROOT, "%-44s %12.0f%n", "load 1000 conns: req/s", number(loadOut, "Requests/sec:\\s+([\\d.]+)"));
+        System.out.printf(Locale.ROOT, "%-44s %12s%n", "load 1000 conns: non-2xx responses", non2xx.find() ? non2xx.group(1) : "0");
+        System.out.printf(Locale.ROOT, "%-44s %12s%n", "load 1000 conns: socket errors c/r/w/t",
+                errors.find() ? errors.group(1) + "/" + errors.group(2) + "/" + errors.group(3) + "/" + errors.group(4) : "0/0/0/0");
+        System.out.printf(Locale.ROOT, "%-44s %12.1f %12.1f%n", "heap MB after full GC: before / after load", heapBefore, heapAfter);
+        System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after 1000-conn load (MB)", rssLoad / 1024);
         app.destroy();
         app.waitFor();
         System.exit(0);
@@ -210,6 +238,25 @@ public final class SystemBenchmark {
         } catch (Exception e) {
             return false;
         }
+    }
+
+    /** Heap in use right after a full GC (jcmd), in MB: flat before/after load means nothing leaked. */
+    static double heapAfterGc(long pid) throws Exception {
+        String jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString();
+        new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
+        Process p = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        Matcher g1 = Pattern.compile("garbage-first heap\\s+total \\d+K, used (\\d+)K").matcher(out);
+        if (g1.find()) {
+            return Long.parseLong(g1.group(1)) / 1024.0;
+        }
+        long used = 0; // serial/parallel: young + old generations (not Metaspace)
+        Matcher gen = Pattern.compile("(?m)^\\s*\\S+ generation\\s+total \\d+K, used (\\d+)K").matcher(out);
+        while (gen.find()) {
+            used += Long.parseLong(gen.group(1));
+        }
+        return used / 1024.0;
     }
 
     static long rssKb(long pid) throws Exception {

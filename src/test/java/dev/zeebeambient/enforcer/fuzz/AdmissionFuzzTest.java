@@ -41,6 +41,15 @@ class AdmissionFuzzTest {
     /** decode -> decide -> patch -> encode: only BadReviewException may escape; a patch always applies. */
     @FuzzTest(maxDuration = "30s")
     void admissionPath(byte[] body) throws Exception {
+        checkAdmissionPath(body);
+    }
+
+    @FuzzTest(maxDuration = "30s")
+    void addressParser(String value) {
+        checkAddress(value);
+    }
+
+    static void checkAdmissionPath(byte[] body) throws Exception {
         AdmissionRequest req;
         try {
             req = CODEC.decode(body);
@@ -71,8 +80,7 @@ class AdmissionFuzzTest {
     }
 
     /** The address parser never throws, and never matches a value that does not name the target. */
-    @FuzzTest(maxDuration = "30s")
-    void addressParser(String value) {
+    static void checkAddress(String value) {
         boolean whole = MATCHER.matchValue(value, "camunda").isPresent();
         boolean scanned = MATCHER.scan(value, "apps").isPresent();
         if (whole || scanned) {
