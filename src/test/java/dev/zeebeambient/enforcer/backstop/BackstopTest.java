@@ -140,9 +140,30 @@ class BackstopTest {
     }
 
     @Test
+    void podsEnrolledAtAdmissionGetAnEventToo() throws Exception {
+        String ns = "backstop-admission";
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        KubeTestCluster.get().registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        await(leadership::isLeader, 30, "leadership");
+        await(() -> "ambient".equals(k8s.pods().inNamespace(ns).resource(pod("probe", true).build()).dryRun().create()
+                .getMetadata().getLabels().get(MODE)), 60, "the API server calls the webhook");
+        Pod created = k8s.pods().inNamespace(ns).resource(pod("admitted", true).build()).create();
+        assertEquals("ambient", created.getMetadata().getLabels().get(MODE));
+        assertEquals("admission", created.getMetadata().getAnnotations().get("zeebe-ambient-enforcer.io/enrolled-by"));
+        await(() -> enrolledEvents(ns).stream().anyMatch(e -> e.getInvolvedObject().getName().equals("admitted")
+                && e.getMessage().startsWith("Enrolled in Istio ambient at admission: container app: env ZEEBE_ADDRESS")), 15,
+                "Event for the admission enrollment");
+        Thread.sleep(1000);
+        assertEquals(1, enrolledEvents(ns).stream().filter(e -> e.getInvolvedObject().getName().equals("admitted")).count(),
+                "one Event, and the backstop did not patch it again");
+        assertEquals(created.getMetadata().getResourceVersion(),
+                k8s.pods().inNamespace(ns).withName("admitted").get().getMetadata().getResourceVersion());
+    }
+
+    @Test
     void onlyTheLeaderPatches() {
         String ns = "backstop-leader";
-        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        KubeTestCluster.get().namespace(ns, Map.of()); // opted in only below: the webhook never sees the pod
         await(leadership::isLeader, 30, "leadership");
         leadership.end(); // this replica steps down; another one takes the Lease
         Leadership other = new Leadership(k8s, config);
@@ -150,6 +171,7 @@ class BackstopTest {
         try {
             await(other::isLeader, 30, "the other replica leads");
             k8s.pods().inNamespace(ns).resource(pod("while-follower", true).build()).create();
+            KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
             try {
                 Thread.sleep(1500);
             } catch (InterruptedException e) {
