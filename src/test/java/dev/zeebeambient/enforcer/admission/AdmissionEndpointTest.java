@@ -176,11 +176,7 @@ class AdmissionEndpointTest {
     @Test
     void oversizedBodyGets413() throws Exception {
         // announce 5 MiB (limit: 4M); the server answers from the headers, before any body byte
-        javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
-        javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
-        tmf.init(TestPki.get().trustStore());
-        ctx.init(null, tmf.getTrustManagers(), null);
-        try (Socket s = ctx.getSocketFactory().createSocket("localhost", 18443)) {
+        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", 18443)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + (5 * 1024 * 1024) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));

@@ -11,8 +11,6 @@ import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.specification.RequestSpecification;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -47,11 +45,7 @@ class HostileInputTest {
     void deeplyNestedJsonIs400() throws Exception {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
         // java.net.http, not rest-assured: rest-assured's Groovy JSON handling itself runs out of memory here
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(TestPki.get().trustStore());
-        ctx.init(null, tmf.getTrustManagers(), null);
-        var client = java.net.http.HttpClient.newBuilder().sslContext(ctx).build();
+        var client = java.net.http.HttpClient.newBuilder().sslContext(TestPki.get().sslContext()).build();
         var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://localhost:18443/mutate"))
                 .header("Content-Type", "application/json")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"apiVersion\":\"admission.k8s.io/v1\","
@@ -155,12 +149,8 @@ class HostileInputTest {
 
     @Test
     void slowClientIsCutOffAtTheDeadline() throws Exception {
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(TestPki.get().trustStore());
-        ctx.init(null, tmf.getTrustManagers(), null);
         long start = System.nanoTime();
-        try (Socket s = ctx.getSocketFactory().createSocket("localhost", 18443)) {
+        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", 18443)) {
             s.setSoTimeout(15_000);
             OutputStream out = s.getOutputStream();
             out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")

@@ -108,6 +108,19 @@ public final class TestPki {
         }
     }
 
+    /** A client TLS context trusting only the test CA. */
+    public javax.net.ssl.SSLContext sslContext() {
+        try {
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance("PKIX");
+            tmf.init(trustStore());
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static X509Certificate sign(X509v3CertificateBuilder builder, KeyPair signer) throws Exception {
         return new JcaX509CertificateConverter().getCertificate(
                 builder.build(new JcaContentSignerBuilder("SHA256withECDSA").build(signer.getPrivate())));
