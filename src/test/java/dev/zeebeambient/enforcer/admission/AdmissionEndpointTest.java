@@ -210,6 +210,37 @@ class AdmissionEndpointTest {
     }
 
     @Test
+    void unknownNamespaceLabelsAreDecidedFromThePodAloneWithAWarning() {
+        ObjectNode review = ReviewFixtures.review(ReviewFixtures.pod("spring-worker-pod.json"), "not-in-the-cache", "CREATE", false);
+        post(review).statusCode(200)
+                .body("response.patchType", equalTo("JSONPatch"))
+                .body("response.warnings[1]", equalTo(WARN + "labels of namespace not-in-the-cache not loaded yet; decided from the pod alone"));
+    }
+
+    @Inject
+    io.fabric8.kubernetes.client.KubernetesClient client;
+    @Inject
+    dev.zeebeambient.enforcer.config.EnforcerConfig config;
+
+    @Test
+    void configMapThatCannotBeReadInTimeIsNamedInAWarning() {
+        QuarkusMock.installMockForType(new dev.zeebeambient.enforcer.kube.SourceResolver(client,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), config) {
+            @Override
+            public dev.zeebeambient.enforcer.detection.ResolvedSources resolve(String ns,
+                    java.util.Set<dev.zeebeambient.enforcer.detection.SourceRef> refs) {
+                return new dev.zeebeambient.enforcer.detection.ResolvedSources(Map.of(), refs);
+            }
+        }, dev.zeebeambient.enforcer.kube.SourceResolver.class);
+        ObjectNode pod = ReviewFixtures.pod("nginx-pod.json");
+        ((ObjectNode) pod.at("/spec/containers/0")).putArray("envFrom").addObject().putObject("configMapRef").put("name", "slow-config");
+        post(ReviewFixtures.review(pod, NS, "CREATE", false)).statusCode(200)
+                .body("response.allowed", equalTo(true))
+                .body("response.patch", equalTo(null))
+                .body("response.warnings[0]", equalTo(WARN + "could not read configmap/slow-config in time; it was not checked"));
+    }
+
+    @Test
     void healthAndMetricsAreOnTheManagementPortOnly() {
         given().baseUri("http://localhost").port(19000).get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"));
