@@ -12,6 +12,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +33,10 @@ public class Bootstrapper {
     private final Leadership leadership;
     private ScheduledExecutorService scheduler;
     private volatile BootstrapStatus status = BootstrapStatus.starting();
+    private final java.util.concurrent.atomic.AtomicBoolean repairPending = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.Set<String> watched = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final List<io.fabric8.kubernetes.client.informers.SharedIndexInformer<?>> informers =
+            new java.util.concurrent.CopyOnWriteArrayList<>();
     private Duration backoff = FIRST_BACKOFF;
 
     public Bootstrapper(KubernetesClient client, EnforcerConfig config, Leadership leadership) {
@@ -58,8 +63,61 @@ public class Bootstrapper {
     }
 
     void stop(@Observes ShutdownEvent ev) {
+        informers.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
         if (scheduler != null) {
             scheduler.shutdownNow();
+        }
+    }
+
+    /**
+     * Drift repair without waiting for the resync: watch our objects (by the managed-by label) and
+     * run a pass soon after one is edited or deleted. Our own no-op applies write nothing, so they
+     * cause no event and no loop. Started once the kinds exist (after a converged pass).
+     */
+    private void watchManagedObjects(BootstrapStatus converged) {
+        for (var desired : DesiredState.build(config, Map.of())) {
+            String key = desired.getApiVersion() + "/" + desired.getKind() + "/" + desired.getMetadata().getNamespace();
+            if (!watched.add(key)) {
+                continue;
+            }
+            var informer = client.genericKubernetesResources(desired.getApiVersion(), desired.getKind())
+                    .inNamespace(desired.getMetadata().getNamespace())
+                    .withLabel(DesiredState.MANAGED_BY, config.bootstrap().fieldManager())
+                    .runnableInformer(0);
+            informer.exceptionHandler((started, t) -> {
+                LOG.debugf("watch of managed %s failed (%s); retrying", key, t.toString());
+                return true;
+            });
+            informer.addEventHandler(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
+                @Override
+                public void onAdd(io.fabric8.kubernetes.api.model.GenericKubernetesResource r) {
+                }
+
+                @Override
+                public void onUpdate(io.fabric8.kubernetes.api.model.GenericKubernetesResource before,
+                        io.fabric8.kubernetes.api.model.GenericKubernetesResource after) {
+                    if (!java.util.Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
+                        repairSoon(DesiredState.ref(after) + " changed");
+                    }
+                }
+
+                @Override
+                public void onDelete(io.fabric8.kubernetes.api.model.GenericKubernetesResource r, boolean unknownFinalState) {
+                    repairSoon(DesiredState.ref(r) + " deleted or no longer labelled ours");
+                }
+            });
+            informers.add(informer);
+            informer.start();
+        }
+    }
+
+    private void repairSoon(String why) {
+        if (leadership.isLeader() && repairPending.compareAndSet(false, true)) {
+            LOG.debugf("bootstrap: %s; re-checking", why);
+            scheduler.schedule(() -> {
+                repairPending.set(false);
+                passOnce();
+            }, 1, TimeUnit.SECONDS);
         }
     }
 
@@ -93,6 +151,9 @@ public class Bootstrapper {
                     List.of(), List.of(), e.toString());
         }
         report(previous, status);
+        if (status.phase().equals("converged")) {
+            watchManagedObjects(status);
+        }
         return status;
     }
 
