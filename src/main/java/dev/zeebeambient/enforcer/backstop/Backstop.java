@@ -104,7 +104,7 @@ public class Backstop {
         pods.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
-                eventForAdmission(pod);
+                executor.execute(() -> eventForAdmission(pod)); // not on the informer's thread: it is an API call
                 enqueue(Cache.metaNamespaceKeyFunc(pod));
             }
 
@@ -191,7 +191,13 @@ public class Backstop {
             forget(ns, name);
             return;
         }
-        Decision d = decisions.decide(pod, ns).decision();
+        DecisionService.Outcome outcome = decisions.decide(pod, ns);
+        if (!outcome.namespaceLabelsKnown()) {
+            // unlike the webhook, no namespaceSelector stands in front of us: never decide blind
+            executor.schedule(() -> enqueue(key), 2, TimeUnit.SECONDS);
+            return;
+        }
+        Decision d = outcome.decision();
         if (!d.enroll()) {
             forget(ns, name);
             return;
@@ -302,9 +308,10 @@ public class Backstop {
     }
 
     private void forget(String ns, String pod) {
-        Map<String, String> m = notEnrolled.get(ns);
-        if (m != null) {
+        attempts.remove(ns + "/" + pod);
+        notEnrolled.computeIfPresent(ns, (k, m) -> {
             m.remove(pod);
-        }
+            return m.isEmpty() ? null : m;
+        });
     }
 }

@@ -75,9 +75,12 @@ public class Bootstrapper {
      * cause no event and no loop. Started once the kinds exist (after a converged pass).
      */
     private void watchManagedObjects(BootstrapStatus converged) {
-        for (var desired : DesiredState.build(config, Map.of())) {
+        // every object we write, the gRPC Service included (the selector does not matter for watching)
+        Map<dev.zeebeambient.enforcer.detection.Target, Map<String, String>> any = new java.util.HashMap<>();
+        config.targets().forEach(t -> any.put(t, Map.of("any", "any")));
+        for (var desired : DesiredState.build(config, any)) {
             String key = desired.getApiVersion() + "/" + desired.getKind() + "/" + desired.getMetadata().getNamespace();
-            if (!watched.add(key)) {
+            if (watched.contains(key)) {
                 continue;
             }
             var informer = client.genericKubernetesResources(desired.getApiVersion(), desired.getKind())
@@ -106,8 +109,9 @@ public class Bootstrapper {
                     repairSoon(DesiredState.ref(r) + " deleted or no longer labelled ours");
                 }
             });
-            informers.add(informer);
             informer.start();
+            informers.add(informer);
+            watched.add(key);
         }
     }
 
@@ -130,14 +134,21 @@ public class Bootstrapper {
     }
 
     private void loop() {
-        passOnce();
-        Duration next = status.phase().equals("waiting-for-preconditions") || status.phase().equals("error")
-                ? backoff : config.bootstrap().resyncPeriod();
-        backoff = next == backoff ? min(backoff.multipliedBy(2), config.bootstrap().resyncPeriod()) : FIRST_BACKOFF;
+        Duration next = config.bootstrap().resyncPeriod();
         try {
-            scheduler.schedule(this::loop, next.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (java.util.concurrent.RejectedExecutionException stopping) {
-            // shutting down
+            passOnce();
+            if (status.phase().equals("waiting-for-preconditions") || status.phase().equals("error")) {
+                next = backoff;
+                backoff = min(backoff.multipliedBy(2), config.bootstrap().resyncPeriod());
+            } else {
+                backoff = FIRST_BACKOFF;
+            }
+        } finally {
+            try {
+                scheduler.schedule(this::loop, next.toMillis(), TimeUnit.MILLISECONDS); // whatever happened above
+            } catch (java.util.concurrent.RejectedExecutionException stopping) {
+                // shutting down
+            }
         }
     }
 
@@ -152,7 +163,11 @@ public class Bootstrapper {
         }
         report(previous, status);
         if (status.phase().equals("converged")) {
-            watchManagedObjects(status);
+            try {
+                watchManagedObjects(status);
+            } catch (RuntimeException e) {
+                LOG.warnf("bootstrap: could not watch managed objects (%s); the periodic pass still repairs drift", e.toString());
+            }
         }
         return status;
     }

@@ -3,6 +3,7 @@ package dev.zeebeambient.enforcer.decision;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.SourceRef;
+import dev.zeebeambient.enforcer.detection.Target;
 import dev.zeebeambient.enforcer.kube.NamespaceCache;
 import dev.zeebeambient.enforcer.kube.SourceResolver;
 import dev.zeebeambient.enforcer.kube.TargetServices;
@@ -38,8 +39,17 @@ public class DecisionService {
 
     public Outcome decide(Pod pod, String namespace) {
         Map<String, String> nsLabels = namespaces.labels(namespace);
-        ResolvedSources sources = resolver.resolve(namespace, decider.detector().references(pod.getSpec()));
-        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, targets.selectors(), sources));
+        Map<Target, Map<String, String>> selectors = targets.selectors();
+        // First without ConfigMaps: most skips (excluded, not opted in, already labelled, ...) need none,
+        // and reading them costs API calls. Only when their content could change the answer are they read.
+        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, ResolvedSources.NONE));
+        boolean couldChange = d.reason() == Reason.NOT_A_CLIENT || (d.reason().notable() && d.evidence().isEmpty());
+        Set<SourceRef> refs = couldChange ? decider.detector().references(pod.getSpec()) : Set.of();
+        if (refs.isEmpty()) {
+            return new Outcome(d, nsLabels != null, Set.of());
+        }
+        ResolvedSources sources = resolver.resolve(namespace, refs);
+        d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources));
         return new Outcome(d, nsLabels != null, sources.unavailable());
     }
 }

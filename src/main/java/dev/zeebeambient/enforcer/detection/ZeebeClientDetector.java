@@ -32,6 +32,8 @@ import java.util.stream.Stream;
  */
 public final class ZeebeClientDetector {
 
+    static final int DEFAULT_ZEEBE_PORT = 26500;
+
     private final AddressMatcher matcher;
     private final Set<String> freeTextEnv;
     private final boolean readSecrets;
@@ -154,7 +156,7 @@ public final class ZeebeClientDetector {
         if (host == null) {
             return Optional.empty();
         }
-        Integer p = null;
+        Integer p = DEFAULT_ZEEBE_PORT; // zbctl and the Go client use 26500 when ZEEBE_PORT is not set
         if (port != null) {
             try {
                 p = Integer.parseInt(port.value().trim());
@@ -235,7 +237,9 @@ public final class ZeebeClientDetector {
         if (readSecrets && v.getSecret() != null && v.getSecret().getSecretName() != null) {
             out.add(new Mounted(SourceRef.secret(v.getSecret().getSecretName()), keys(v.getSecret().getItems())));
         }
-        if (v.getProjected() != null) {
+        if (v.getProjected() != null && nonNull(v.getProjected().getSources()).stream()
+                .noneMatch(p -> p.getServiceAccountToken() != null)) {
+            // (the kube-api-access-* volume every pod gets holds the token and kube-root-ca.crt: never a Zeebe config)
             for (VolumeProjection p : nonNull(v.getProjected().getSources())) {
                 ConfigMapProjection cm = p.getConfigMap();
                 if (cm != null && cm.getName() != null) {

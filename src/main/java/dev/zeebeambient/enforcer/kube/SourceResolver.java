@@ -47,6 +47,8 @@ public class SourceResolver {
     private final Duration timeout;
     private final Duration ttl;
     private final Map<Key, Entry> cache = new ConcurrentHashMap<>();
+    /** One read per key at a time: a scale-up of 50 replicas asks the API server once. */
+    private final Map<Key, CompletableFuture<Map<String, String>>> inFlight = new ConcurrentHashMap<>();
     private final ExecutorService pool;
 
     public SourceResolver(KubernetesClient client, MeterRegistry registry, EnforcerConfig config) {
@@ -85,7 +87,8 @@ public class SourceResolver {
                 continue;
             }
             try {
-                pending.put(ref, CompletableFuture.supplyAsync(() -> fetch(key), pool));
+                pending.put(ref, inFlight.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> fetch(k), pool)
+                        .whenComplete((d, t) -> inFlight.remove(k))));
             } catch (RejectedExecutionException full) {
                 count(ref, "overloaded");
                 unavailable.add(ref);

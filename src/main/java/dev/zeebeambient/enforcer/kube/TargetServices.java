@@ -27,7 +27,7 @@ public class TargetServices {
 
     private final KubernetesClient client;
     private final List<Target> targets;
-    private final Map<Target, SharedIndexInformer<Service>> informers = new HashMap<>();
+    private final Map<Target, SharedIndexInformer<Service>> informers = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<SharedIndexInformer<Service>> started = new CopyOnWriteArrayList<>();
 
     public TargetServices(KubernetesClient client, EnforcerConfig config) {

@@ -93,6 +93,9 @@ public class Leadership {
                         },
                         id -> holder = id))
                 .build()).build().start();
+        if (stopped) {
+            running.cancel(true); // end() ran while this elector was being created
+        }
         running.whenComplete((v, t) -> {
             leader = false;
             if (!stopped) {

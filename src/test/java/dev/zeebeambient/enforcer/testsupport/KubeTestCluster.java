@@ -1,7 +1,5 @@
 package dev.zeebeambient.enforcer.testsupport;
 
-import io.fabric8.kubeapitest.KubeAPIServer;
-import io.fabric8.kubeapitest.KubeAPIServerConfigBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
@@ -10,7 +8,6 @@ import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
-import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -18,7 +15,6 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.stream.Stream;
 
 /**
@@ -30,7 +26,6 @@ public final class KubeTestCluster {
 
     private static KubeTestCluster instance;
 
-    private final KubeAPIServer server;
     private final KubernetesClient client;
     private final String kubeconfigYaml;
     private final Path kubeconfig;
@@ -38,41 +33,31 @@ public final class KubeTestCluster {
     private final Path crdDir;
     private boolean crdsInstalled;
 
-    private KubeTestCluster() throws IOException {
-        String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR",
-                Paths.get(System.getProperty("user.home"), ".kube_api_test").toString());
-        Properties p = new Properties();
-        Path props = Paths.get(dir, "zeebe-ambient-enforcer.properties");
-        if (!Files.exists(props)) {
-            throw new IllegalStateException(props + " is missing: run src/test/kube/build-binaries.sh "
-                    + "(mvn runs it in generate-test-resources)");
-        }
-        try (InputStream in = new FileInputStream(props.toFile())) {
-            p.load(in);
-        }
-        server = new KubeAPIServer(KubeAPIServerConfigBuilder.anAPIServerConfig()
-                .withTestDir(dir)
-                .withApiServerVersion(p.getProperty("kube.version"))
-                .withOfflineMode(true)
-                .withUpdateKubeConfig(false)
-                .withStartupTimeout(120_000)
-                .build());
-        server.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "kube-api-test-stop"));
-        kubeconfigYaml = server.getKubeConfigYaml();
-        kubeconfig = Files.createTempFile("enforcer-test-kubeconfig", ".yaml");
-        kubeconfig.toFile().deleteOnExit();
-        Files.writeString(kubeconfig, kubeconfigYaml);
-        kubectl = Paths.get(p.getProperty("kube.bin"), "kubectl");
-        crdDir = Paths.get(p.getProperty("crds.dir"));
+    private KubeTestCluster(String info) throws IOException {
+        String[] parts = info.split("\\|");
+        kubeconfig = Paths.get(parts[0]);
+        kubectl = Paths.get(parts[1]);
+        crdDir = Paths.get(parts[2]);
+        kubeconfigYaml = Files.readString(kubeconfig);
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
     }
 
+    /** The JVM's one API server (started by the system class loader's {@link ApiServerProcess}). */
     public static synchronized KubeTestCluster get() {
         if (instance == null) {
             try {
-                instance = new KubeTestCluster();
-            } catch (IOException e) {
+                String info = System.getProperty(ApiServerProcess.PROPERTY);
+                if (info == null) {
+                    Class<?> holder;
+                    try {
+                        holder = ClassLoader.getSystemClassLoader().loadClass(ApiServerProcess.class.getName());
+                    } catch (ClassNotFoundException notOnTheClassPath) {
+                        holder = ApiServerProcess.class; // e.g. `mvn exec:java` (run-local, benchmarks): one class loader anyway
+                    }
+                    info = (String) holder.getMethod("start").invoke(null);
+                }
+                instance = new KubeTestCluster(info);
+            } catch (Exception e) {
                 throw new IllegalStateException("cannot start the test API server", e);
             }
         }
