@@ -52,9 +52,11 @@ public final class LocalRun {
         pb.environment().put("ENFORCER_OWN_NAMESPACE", "zeebe-ambient-enforcer");
         Process app = pb.start();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.destroy();
+            app.destroy(); // graceful: releases the Lease, stops informers
             try {
-                app.waitFor();
+                if (!app.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                    app.destroyForcibly(); // the API server is stopping too; don't wait for retries
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
