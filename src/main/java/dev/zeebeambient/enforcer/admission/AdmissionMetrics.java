@@ -22,7 +22,10 @@ public class AdmissionMetrics {
         this.registry = registry;
         this.duration = Timer.builder("zeebe.ambient.admission.duration")
                 .description("Time to answer one AdmissionReview (decode, decide, patch, encode)")
-                .publishPercentiles(0.5, 0.99)
+                // buckets, not client-side percentiles: they aggregate across replicas in Prometheus
+                .serviceLevelObjectives(java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(5),
+                        java.time.Duration.ofMillis(10), java.time.Duration.ofMillis(50), java.time.Duration.ofMillis(100),
+                        java.time.Duration.ofMillis(500), java.time.Duration.ofSeconds(1), java.time.Duration.ofSeconds(5))
                 .register(registry);
     }
 

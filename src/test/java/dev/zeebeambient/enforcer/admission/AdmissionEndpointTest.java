@@ -101,6 +101,7 @@ class AdmissionEndpointTest {
                 warnings.get(0));
         assertTrue(warnings.get(0).length() < 120);
         assertEquals(before + 1, metric(enrolled));
+        assertTrue(metric("zeebe_ambient_admission_duration_seconds_bucket{le=\"0.005\"") >= 1, "latency histogram exported");
     }
 
     @Test
