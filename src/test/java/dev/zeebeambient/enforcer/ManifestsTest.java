@@ -115,7 +115,8 @@ class ManifestsTest {
 
     @Test
     void everyKustomizationIsAcceptedByTheApiServer() throws Exception {
-        for (String k : List.of("base", "overlays/static-certs", "overlays/cert-manager", "overlays/audit", "overlays/read-secrets")) {
+        for (String k : List.of("base", "overlays/static-certs", "overlays/cert-manager", "overlays/audit", "overlays/read-secrets",
+                "overlays/self-managed-tls")) {
             List<HasMetadata> objects = render(k);
             assertTrue(objects.size() >= 14, k + ": " + objects.size());
             List<String> applied = applyAndReadBack(objects);
@@ -171,6 +172,7 @@ class ManifestsTest {
         admin.resource(new PodBuilder().withNewMetadata().withName("worker").withNamespace(ns).endMetadata()
                 .withNewSpec().addNewContainer().withName("w").withImage("w").endContainer().endSpec().build()).serverSideApply();
 
+        cluster.registerWebhook("someone-elses-webhook", "https://localhost:1/mutate", "Ignore");
         Config config = cluster.config();
         config.setImpersonateUsername(SA);
         config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:zeebe-ambient-enforcer", "system:authenticated");
@@ -205,8 +207,9 @@ class ManifestsTest {
             forbidden(() -> sa.secrets().inNamespace(ns).withName("creds").get(), "get secrets");
             forbidden(() -> sa.pods().inNamespace(ns).withName("worker").delete(), "delete pods");
             forbidden(() -> sa.configMaps().inNamespace(ns).list(), "list configmaps");
-            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer")
-                    .edit(m -> m), "update webhook configurations");
+            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("someone-elses-webhook")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"),
+                    "update webhook configurations it does not own");
             forbidden(() -> sa.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName("escalate")
                     .endMetadata().build()).create(), "create cluster roles");
             forbidden(() -> sa.resource(new NamespaceBuilder().withNewMetadata().withName("new-ns").endMetadata().build()).create(),
@@ -217,6 +220,37 @@ class ManifestsTest {
                     .serverSideApply(), "write Istio config outside the target namespace");
             forbidden(() -> sa.configMaps().inNamespace("istio-system").resource(new ConfigMapBuilder().withNewMetadata()
                     .withName("istio").endMetadata().build()).fieldManager("x").serverSideApply(), "touch istiod's own ConfigMap");
+        } finally {
+            admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("someone-elses-webhook").delete();
+        }
+    }
+
+    @Test
+    void selfManagedTlsMayTouchOnlyItsSecretAndItsWebhook() throws Exception {
+        applyAndReadBack(render("overlays/self-managed-tls"));
+        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        admin.resource(new SecretBuilder().withNewMetadata().withName("other").withNamespace("zeebe-ambient-enforcer").endMetadata()
+                .addToStringData("k", "v").build()).serverSideApply();
+        admin.secrets().inNamespace("zeebe-ambient-enforcer").withName("zeebe-ambient-enforcer-tls").delete();
+        Config config = cluster.config();
+        config.setImpersonateUsername(SA);
+        config.setImpersonateGroups("system:serviceaccounts", "system:serviceaccounts:zeebe-ambient-enforcer", "system:authenticated");
+        try (KubernetesClient sa = new KubernetesClientBuilder().withConfig(config).build()) {
+            var secret = new SecretBuilder().withNewMetadata().withName("zeebe-ambient-enforcer-tls")
+                    .withNamespace("zeebe-ambient-enforcer").endMetadata().withType("kubernetes.io/tls")
+                    .addToData("tls.crt", "").addToData("tls.key", "").build();
+            sa.secrets().inNamespace("zeebe-ambient-enforcer").resource(secret).create();
+            var live = sa.secrets().inNamespace("zeebe-ambient-enforcer").withName("zeebe-ambient-enforcer-tls").get();
+            sa.secrets().inNamespace("zeebe-ambient-enforcer").resource(live).update();
+            String ca = java.util.Base64.getEncoder().encodeToString("x".getBytes(StandardCharsets.US_ASCII));
+            sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer")
+                    .patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\"" + ca + "\"}]");
+            forbidden(() -> sa.secrets().inNamespace("zeebe-ambient-enforcer").withName("other").get(), "read another Secret");
+            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer-manifests-test")
+                    .get(), "read another webhook configuration");
+        } finally {
+            cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore"); // caBundle back
+            admin.secrets().inNamespace("zeebe-ambient-enforcer").withName("zeebe-ambient-enforcer-tls").delete();
         }
     }
 

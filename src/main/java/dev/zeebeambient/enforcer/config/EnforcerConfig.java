@@ -68,6 +68,46 @@ public interface EnforcerConfig {
 
     Backstop backstop();
 
+    SelfManagedTls selfManagedTls();
+
+    /**
+     * Optional: the enforcer keeps its own CA and serving certificate in a Secret, injects the CA
+     * into its webhook configuration, renews before expiry and re-injects if the caBundle is reset.
+     * Figures from Kyverno: CA 365 d, certificate 150 d, renew 15 d before.
+     */
+    interface SelfManagedTls {
+        @WithDefault("false")
+        boolean enabled();
+
+        @WithDefault("zeebe-ambient-enforcer-tls")
+        String secretName();
+
+        @WithDefault("zeebe-ambient-enforcer")
+        String webhookConfiguration();
+
+        /** The Service the API server calls: its DNS names go into the certificate. */
+        @WithDefault("zeebe-ambient-enforcer")
+        String serviceName();
+
+        /** Extra DNS names / IP addresses for the certificate (local runs and tests: localhost, 127.0.0.1). */
+        Optional<List<String>> extraDnsNames();
+
+        Optional<List<String>> extraIps();
+
+        @WithDefault("365d")
+        Duration caValidity();
+
+        @WithDefault("150d")
+        Duration certValidity();
+
+        @WithDefault("15d")
+        Duration renewBefore();
+
+        /** How often the Secret and the caBundle are read (writes only when something must change). */
+        @WithDefault("1m")
+        Duration checkPeriod();
+    }
+
     /** Enrolls client pods the webhook missed (admitted while it was down, or before opt-in). */
     interface Backstop {
         @WithDefault("true")

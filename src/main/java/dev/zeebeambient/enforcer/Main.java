@@ -1,0 +1,40 @@
+package dev.zeebeambient.enforcer;
+
+import dev.zeebeambient.enforcer.tls.Pki;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.annotations.QuarkusMain;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * Entry point. With self-managed TLS the certificate comes from a Secret only after start-up, but
+ * the HTTPS server needs files to start: a throw-away one-day certificate is written first (when
+ * none is there) and replaced within seconds by {@code SelfManagedTls}.
+ */
+@QuarkusMain
+public final class Main {
+
+    private Main() {
+    }
+
+    public static void main(String... args) throws Exception {
+        if ("true".equalsIgnoreCase(System.getenv("ENFORCER_SELF_MANAGED_TLS_ENABLED"))) {
+            Path cert = Paths.get(System.getenv().getOrDefault("ENFORCER_TLS_CERT", "/etc/zeebe-ambient-enforcer/tls/tls.crt"));
+            Path key = Paths.get(System.getenv().getOrDefault("ENFORCER_TLS_KEY", "/etc/zeebe-ambient-enforcer/tls/tls.key"));
+            if (!Files.exists(cert) || !Files.exists(key)) {
+                Instant now = Instant.now();
+                Pki.Issued ca = Pki.ca("zeebe-ambient-enforcer placeholder", Duration.ofDays(1), now);
+                Pki.Issued serving = Pki.serving(ca, List.of("localhost"), List.of(), Duration.ofDays(1), now);
+                Files.createDirectories(cert.toAbsolutePath().getParent());
+                Files.writeString(key, serving.keyPem());
+                Files.writeString(cert, serving.certificatePem());
+            }
+        }
+        Quarkus.run(args);
+    }
+}
