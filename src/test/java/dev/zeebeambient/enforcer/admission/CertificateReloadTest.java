@@ -11,16 +11,12 @@ import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
-import java.io.InputStream;
+import javax.net.ssl.SSLSession;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.KeyStore;
-import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.util.concurrent.TimeUnit;
 
@@ -48,27 +44,13 @@ class CertificateReloadTest {
     }
 
     static X509Certificate handshake(KeyStore trust) throws Exception {
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(trust);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("localhost", 18443)) {
-            var params = s.getSSLParameters();
-            params.setEndpointIdentificationAlgorithm("HTTPS"); // hostname verification, as the API server does
-            s.setSSLParameters(params);
-            s.startHandshake();
-            assertTrue(s.getSession().getProtocol().equals("TLSv1.3") || s.getSession().getProtocol().equals("TLSv1.2"));
-            return (X509Certificate) s.getSession().getPeerCertificates()[0];
-        }
+        SSLSession session = TestPki.handshake(trust);
+        assertTrue(session.getProtocol().equals("TLSv1.3") || session.getProtocol().equals("TLSv1.2"));
+        return (X509Certificate) session.getPeerCertificates()[0];
     }
 
     static KeyStore trust(Path caPem) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        try (InputStream in = Files.newInputStream(caPem)) {
-            ks.setCertificateEntry("ca", CertificateFactory.getInstance("X.509").generateCertificate(in));
-        }
-        return ks;
+        return TestPki.trustStore(Files.readString(caPem));
     }
 
     @Test

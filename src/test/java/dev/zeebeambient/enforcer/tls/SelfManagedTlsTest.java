@@ -16,14 +16,10 @@ import jakarta.enterprise.event.Event;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
-import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLSocket;
-import javax.net.ssl.TrustManagerFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.security.KeyStore;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
@@ -77,23 +73,7 @@ class SelfManagedTlsTest {
     }
 
     static X509Certificate handshake(String caPem) throws Exception {
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        int i = 0;
-        for (X509Certificate ca : Pki.certificates(caPem)) {
-            ks.setCertificateEntry("ca" + i++, ca);
-        }
-        TrustManagerFactory tmf = TrustManagerFactory.getInstance("PKIX");
-        tmf.init(ks);
-        SSLContext ctx = SSLContext.getInstance("TLS");
-        ctx.init(null, tmf.getTrustManagers(), null);
-        try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket("localhost", 18443)) {
-            var p = s.getSSLParameters();
-            p.setEndpointIdentificationAlgorithm("HTTPS");
-            s.setSSLParameters(p);
-            s.startHandshake();
-            return (X509Certificate) s.getSession().getPeerCertificates()[0];
-        }
+        return (X509Certificate) TestPki.handshake(TestPki.trustStore(caPem)).getPeerCertificates()[0];
     }
 
     @Test
