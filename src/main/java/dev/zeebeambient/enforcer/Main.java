@@ -28,11 +28,11 @@ public final class Main {
             Path key = Paths.get(System.getenv().getOrDefault("ENFORCER_TLS_KEY", "/etc/zeebe-ambient-enforcer/tls/tls.key"));
             if (!Files.exists(cert) || !Files.exists(key)) {
                 Instant now = Instant.now();
-                Pki.Issued ca = Pki.ca("zeebe-ambient-enforcer placeholder", Duration.ofDays(1), now);
+                Pki.Issued ca = Pki.ca(Pki.PLACEHOLDER_ISSUER, Duration.ofDays(1), now);
                 Pki.Issued serving = Pki.serving(ca, List.of("localhost"), List.of(), Duration.ofDays(1), now);
                 Files.createDirectories(cert.toAbsolutePath().getParent());
-                Files.writeString(key, serving.keyPem());
-                Files.writeString(cert, serving.certificatePem());
+                Pki.writePrivate(key, serving.keyPem());
+                Pki.writePrivate(cert, serving.certificatePem());
             }
         }
         Quarkus.run(args);

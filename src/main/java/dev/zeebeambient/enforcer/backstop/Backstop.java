@@ -19,10 +19,8 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import dev.zeebeambient.enforcer.kube.Watches;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -59,6 +57,7 @@ public class Backstop {
     private final dev.zeebeambient.enforcer.kube.NamespaceCache namespaces;
     private final Enrollment enrollment;
     private final ObjectMapper mapper;
+    private final Watches watches;
     private final Instant startedAt = Instant.now();
 
     private final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
@@ -73,8 +72,9 @@ public class Backstop {
 
     public Backstop(KubernetesClient client, EnforcerConfig config, DecisionService decisions, Leadership leadership,
             AdmissionMetrics metrics, dev.zeebeambient.enforcer.kube.NamespaceCache namespaces, ObjectMapper mapper,
-            MeterRegistry registry) {
+            MeterRegistry registry, Watches watches) {
         this.client = client;
+        this.watches = watches;
         this.config = config;
         this.decisions = decisions;
         this.leadership = leadership;
@@ -86,9 +86,9 @@ public class Backstop {
                 m -> m.values().stream().mapToInt(Map::size).sum());
     }
 
-    void start(@Observes StartupEvent ev) {
-        if (!config.backstop().enabled() || "cleanup".equals(config.bootstrap().mode())) {
-            return; // a cleanup run only removes what we manage; it must not label pods
+    public void start() {
+        if (!config.backstop().enabled()) {
+            return;
         }
         running = true;
         executor = Executors.newScheduledThreadPool(2, r -> {
@@ -96,11 +96,8 @@ public class Backstop {
             t.setDaemon(true);
             return t;
         });
-        pods = client.pods().inAnyNamespace().runnableInformer(config.backstop().resyncPeriod().toMillis());
-        pods.exceptionHandler((started, t) -> {
-            LOG.warnf("pod watch failed (%s); retrying", t.toString());
-            return true;
-        });
+        pods = watches.track("Pods (all namespaces)", "list, watch pods (cluster-wide)",
+                client.pods().inAnyNamespace().runnableInformer(config.backstop().resyncPeriod().toMillis()));
         pods.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Pod pod) {
@@ -128,7 +125,7 @@ public class Backstop {
         executor.execute(this::work);
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    public void stop() {
         running = false;
         if (pods != null) {
             pods.stop();
@@ -212,8 +209,8 @@ public class Backstop {
         }
         throttle();
         try {
-            client.pods().inNamespace(ns).withName(name)
-                    .patch(PatchContext.of(PatchType.JSON), patch(pod, d));
+            // resource(pod): patch the informer's copy without a GET first (RBAC grants no get on pods)
+            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patch(pod, d));
             attempts.remove(key);
             forget(ns, name);
             metrics.enrolled("backstop");

@@ -3,11 +3,8 @@ package dev.zeebeambient.enforcer.bootstrap;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.quarkus.runtime.Quarkus;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import dev.zeebeambient.enforcer.kube.Watches;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.time.Duration;
@@ -31,6 +28,7 @@ public class Bootstrapper {
     private final KubernetesClient client;
     private final EnforcerConfig config;
     private final Leadership leadership;
+    private final Watches watches;
     private ScheduledExecutorService scheduler;
     private volatile BootstrapStatus status = BootstrapStatus.starting();
     private final java.util.concurrent.atomic.AtomicBoolean repairPending = new java.util.concurrent.atomic.AtomicBoolean();
@@ -38,15 +36,18 @@ public class Bootstrapper {
     private final List<io.fabric8.kubernetes.client.informers.SharedIndexInformer<?>> informers =
             new java.util.concurrent.CopyOnWriteArrayList<>();
     private Duration backoff = FIRST_BACKOFF;
+    private boolean leaderCallback;
 
-    public Bootstrapper(KubernetesClient client, EnforcerConfig config, Leadership leadership) {
+    public Bootstrapper(KubernetesClient client, EnforcerConfig config, Leadership leadership, Watches watches) {
         this.client = client;
         this.config = config;
         this.leadership = leadership;
+        this.watches = watches;
     }
 
-    void start(@Observes StartupEvent ev) {
-        if (!config.bootstrap().enabled()) {
+    /** Periodic passes; an immediate one whenever this replica becomes leader. */
+    public synchronized void start() {
+        if (!config.bootstrap().enabled() || (scheduler != null && !scheduler.isShutdown())) {
             return;
         }
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -54,43 +55,55 @@ public class Bootstrapper {
             t.setDaemon(true);
             return t;
         });
-        if ("cleanup".equals(config.bootstrap().mode())) {
-            scheduler.execute(this::cleanupAndExit);
-            return;
+        if (!leaderCallback) {
+            leaderCallback = true;
+            leadership.onLeading(() -> schedule(this::passOnce, Duration.ZERO));
         }
-        leadership.onLeading(() -> scheduler.execute(this::passOnce));
         scheduler.execute(this::loop);
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    /** Runs on this bootstrapper's thread unless it is stopped (or was never started). */
+    private void schedule(Runnable r, Duration delay) {
+        ScheduledExecutorService s = scheduler;
+        if (s == null) {
+            return;
+        }
+        try {
+            s.schedule(r, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException stopped) {
+            // shutting down
+        }
+    }
+
+    public synchronized void stop() {
         informers.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
+        informers.clear();
+        watched.forEach(watches::untrack);
+        watched.clear();
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
     }
 
     /**
-     * Drift repair without waiting for the resync: watch our objects (by the managed-by label) and
-     * run a pass soon after one is edited or deleted. Our own no-op applies write nothing, so they
-     * cause no event and no loop. Started once the kinds exist (after a converged pass).
+     * Drift repair without waiting for the resync: watch each of our objects (by name: RBAC
+     * restricts list/watch to our names, which a metadata.name field selector satisfies) and run a
+     * pass soon after one is edited or deleted. Our own no-op applies write nothing, so they cause
+     * no event and no loop. Started once the kinds exist (after a converged pass).
      */
     private void watchManagedObjects(BootstrapStatus converged) {
         // every object we write, the gRPC Service included (the selector does not matter for watching)
         Map<dev.zeebeambient.enforcer.detection.Target, Map<String, String>> any = new java.util.HashMap<>();
         config.targets().forEach(t -> any.put(t, Map.of("any", "any")));
         for (var desired : DesiredState.build(config, any)) {
-            String key = desired.getApiVersion() + "/" + desired.getKind() + "/" + desired.getMetadata().getNamespace();
+            String key = DesiredState.ref(desired);
             if (watched.contains(key)) {
                 continue;
             }
-            var informer = client.genericKubernetesResources(desired.getApiVersion(), desired.getKind())
-                    .inNamespace(desired.getMetadata().getNamespace())
-                    .withLabel(DesiredState.MANAGED_BY, config.bootstrap().fieldManager())
-                    .runnableInformer(0);
-            informer.exceptionHandler((started, t) -> {
-                LOG.debugf("watch of managed %s failed (%s); retrying", key, t.toString());
-                return true;
-            });
+            String ns = desired.getMetadata().getNamespace();
+            var informer = watches.track(key, "list, watch " + plural(desired) + " named " + desired.getMetadata().getName()
+                    + " in " + ns, client.genericKubernetesResources(desired.getApiVersion(), desired.getKind())
+                            .inNamespace(ns).withName(desired.getMetadata().getName()).runnableInformer(0));
             informer.addEventHandler(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
                 @Override
                 public void onAdd(io.fabric8.kubernetes.api.model.GenericKubernetesResource r) {
@@ -106,7 +119,7 @@ public class Bootstrapper {
 
                 @Override
                 public void onDelete(io.fabric8.kubernetes.api.model.GenericKubernetesResource r, boolean unknownFinalState) {
-                    repairSoon(DesiredState.ref(r) + " deleted or no longer labelled ours");
+                    repairSoon(DesiredState.ref(r) + " deleted");
                 }
             });
             informer.start();
@@ -118,10 +131,10 @@ public class Bootstrapper {
     private void repairSoon(String why) {
         if (leadership.isLeader() && repairPending.compareAndSet(false, true)) {
             LOG.debugf("bootstrap: %s; re-checking", why);
-            scheduler.schedule(() -> {
+            schedule(() -> {
                 repairPending.set(false);
                 passOnce();
-            }, 1, TimeUnit.SECONDS);
+            }, Duration.ofSeconds(1));
         }
     }
 
@@ -144,11 +157,7 @@ public class Bootstrapper {
                 backoff = FIRST_BACKOFF;
             }
         } finally {
-            try {
-                scheduler.schedule(this::loop, next.toMillis(), TimeUnit.MILLISECONDS); // whatever happened above
-            } catch (java.util.concurrent.RejectedExecutionException stopping) {
-                // shutting down
-            }
+            schedule(this::loop, next); // whatever happened above
         }
     }
 
@@ -195,10 +204,9 @@ public class Bootstrapper {
         }
     }
 
-    private void cleanupAndExit() {
-        List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
-        outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
-        Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result().equals("error")) ? 1 : 0);
+    private static String plural(io.fabric8.kubernetes.api.model.HasMetadata r) {
+        String group = r.getApiVersion().contains("/") ? "." + r.getApiVersion().substring(0, r.getApiVersion().indexOf('/')) : "";
+        return io.fabric8.kubernetes.api.Pluralize.toPlural(r.getKind().toLowerCase(java.util.Locale.ROOT)) + group;
     }
 
     private static Duration min(Duration a, Duration b) {

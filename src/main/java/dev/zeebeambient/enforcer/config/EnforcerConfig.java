@@ -136,7 +136,16 @@ public interface EnforcerConfig {
 
         /** {@code run} (converge continuously) or {@code cleanup} (delete what this enforcer manages, then exit). */
         @WithDefault("run")
-        String mode();
+        Mode mode();
+
+        default boolean cleanup() {
+            return mode() == Mode.CLEANUP;
+        }
+
+        /** Any other value fails start-up (a typo must not silently mean "run"). */
+        enum Mode {
+            RUN, CLEANUP
+        }
 
         /** Server-side apply field manager; also the {@code app.kubernetes.io/managed-by} value. */
         @WithDefault("zeebe-ambient-enforcer")
@@ -210,7 +219,7 @@ public interface EnforcerConfig {
         @WithDefault("zeebe-ambient-enforcer-leader")
         String leaseName();
 
-        /** Identity in the Lease; defaults to the pod name (HOSTNAME). */
+        /** Identity in the Lease; defaults to the pod name (HOSTNAME) plus a random suffix. */
         Optional<String> identity();
 
         @WithDefault("15s")

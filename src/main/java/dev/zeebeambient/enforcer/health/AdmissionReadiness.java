@@ -1,30 +1,44 @@
 package dev.zeebeambient.enforcer.health;
 
 import dev.zeebeambient.enforcer.kube.NamespaceCache;
+import dev.zeebeambient.enforcer.tls.SelfManagedTls;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.eclipse.microprofile.health.HealthCheck;
 import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.Readiness;
 
 /**
- * The webhook is ready as soon as it serves: an unsynced namespace cache only degrades
- * decisions (reported here and in a warning), it must not take the endpoint out of service.
+ * Ready once a replica can answer like every other one: the namespace cache has synced (otherwise
+ * a fresh replica would decide from the pod alone, e.g. miss a namespace's opt-out), and, with
+ * self-managed TLS, the certificate from the Secret is served rather than the start-up
+ * placeholder the API server does not trust. The webhook fails open, so a replica that is not
+ * ready only means the others (or the backstop) handle the pod.
  */
 @Readiness
 @ApplicationScoped
 public class AdmissionReadiness implements HealthCheck {
 
     private final NamespaceCache namespaces;
+    private final SelfManagedTls tls;
 
-    public AdmissionReadiness(NamespaceCache namespaces) {
+    public AdmissionReadiness(NamespaceCache namespaces, SelfManagedTls tls) {
         this.namespaces = namespaces;
+        this.tls = tls;
     }
 
     @Override
     public HealthCheckResponse call() {
-        return HealthCheckResponse.named("admission")
-                .up()
-                .withData("namespaceCacheSynced", namespaces.synced())
-                .build();
+        boolean synced = namespaces.synced();
+        boolean placeholder = tls.servingPlaceholder();
+        var b = HealthCheckResponse.named("admission")
+                .status(synced && !placeholder)
+                .withData("namespaceCacheSynced", synced);
+        if (!synced) {
+            b.withData("message", "waiting for the namespace cache to sync (list/watch namespaces)");
+        }
+        if (placeholder) {
+            b.withData("message", "serving the start-up placeholder certificate until the Secret's is written");
+        }
+        return b.build();
     }
 }

@@ -3,10 +3,7 @@ package dev.zeebeambient.enforcer.kube;
 import io.fabric8.kubernetes.api.model.Namespace;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.util.List;
@@ -18,8 +15,8 @@ import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
 
 /**
  * Namespace labels from a watch (informer), so admission never calls the API per request.
- * Started without blocking: until the first list completes, {@link #labels} answers null and
- * the webhook decides from the pod alone.
+ * Started without blocking; readiness stays DOWN until the first list completes, so a fresh
+ * replica is not sent admission requests it would have to decide from the pod alone.
  */
 @ApplicationScoped
 public class NamespaceCache {
@@ -27,19 +24,19 @@ public class NamespaceCache {
     private static final Logger LOG = Logger.getLogger(NamespaceCache.class);
 
     private final KubernetesClient client;
+    private final Watches watches;
     private volatile SharedIndexInformer<Namespace> informer;
     private final List<Consumer<String>> labelListeners = new CopyOnWriteArrayList<>();
 
-    public NamespaceCache(KubernetesClient client) {
+    public NamespaceCache(KubernetesClient client, Watches watches) {
         this.client = client;
+        this.watches = watches;
     }
 
-    void start(@Observes StartupEvent ev) {
-        SharedIndexInformer<Namespace> inf = client.namespaces().runnableInformer(0);
-        inf.exceptionHandler((started, t) -> {
-            LOG.warnf("namespace watch failed (%s); retrying. Namespace labels stay unknown until it succeeds", t.toString());
-            return true;
-        });
+    /** Started first by the lifecycle: admission and the backstop decide from these labels. */
+    public void start() {
+        SharedIndexInformer<Namespace> inf = watches.track("Namespaces (all)", "list, watch namespaces (cluster-wide)",
+                client.namespaces().runnableInformer(0));
         inf.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace ns) {
@@ -65,7 +62,7 @@ public class NamespaceCache {
         });
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    public void stop() {
         if (informer != null) {
             informer.stop();
         }

@@ -8,9 +8,7 @@ import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.micrometer.core.instrument.MeterRegistry;
-import io.quarkus.runtime.ShutdownEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
@@ -64,7 +62,7 @@ public class SourceResolver {
         });
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    public void stop() {
         pool.shutdownNow();
     }
 

@@ -5,11 +5,7 @@ import dev.zeebeambient.enforcer.detection.Target;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
-import org.jboss.logging.Logger;
 
 import java.util.HashMap;
 import java.util.List;
@@ -23,33 +19,30 @@ import java.util.concurrent.CopyOnWriteArrayList;
 @ApplicationScoped
 public class TargetServices {
 
-    private static final Logger LOG = Logger.getLogger(TargetServices.class);
-
     private final KubernetesClient client;
+    private final Watches watches;
     private final List<Target> targets;
     private final Map<Target, SharedIndexInformer<Service>> informers = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<SharedIndexInformer<Service>> started = new CopyOnWriteArrayList<>();
 
-    public TargetServices(KubernetesClient client, EnforcerConfig config) {
+    public TargetServices(KubernetesClient client, EnforcerConfig config, Watches watches) {
         this.client = client;
+        this.watches = watches;
         this.targets = List.copyOf(config.targets());
     }
 
-    void start(@Observes StartupEvent ev) {
+    public void start() {
         for (Target t : targets) {
-            SharedIndexInformer<Service> inf = client.services().inNamespace(t.namespace()).withName(t.name())
-                    .runnableInformer(0);
-            inf.exceptionHandler((s, e) -> {
-                LOG.warnf("watch of target Service %s failed (%s); retrying", t, e.toString());
-                return true;
-            });
+            SharedIndexInformer<Service> inf = watches.track("target Service " + t.namespace() + "/" + t.name(),
+                    "list, watch services in " + t.namespace(),
+                    client.services().inNamespace(t.namespace()).withName(t.name()).runnableInformer(0));
             informers.put(t, inf);
             started.add(inf);
             inf.start();
         }
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    public void stop() {
         started.forEach(SharedIndexInformer::stop);
     }
 

@@ -1,110 +1,213 @@
 package dev.zeebeambient.enforcer.leader;
 
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
+import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
-import jakarta.enterprise.event.Observes;
 import org.jboss.logging.Logger;
 
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Leader election on a {@code Lease} in the enforcer's namespace: with several replicas only the
- * leader writes (bootstrapper, backstop). Every replica keeps serving admission requests.
+ * leader writes (bootstrapper, backstop, self-managed TLS). Every replica keeps serving admission
+ * requests. Started and stopped by {@code Lifecycle}; {@link #end()} releases the Lease before it
+ * returns, so a rollout hands over within a retry period instead of a lease duration.
+ *
+ * <p>Every replica also reads the Lease once per lease duration: when no replica has held it
+ * validly for {@link #LEADERLESS_AFTER} lease durations (RBAC broken, API server unreachable,
+ * every replica stuck), the {@code bootstrap} health group goes DOWN and
+ * {@code zeebe_ambient_leader_missing_seconds} grows.
  */
 @ApplicationScoped
 public class Leadership {
 
     private static final Logger LOG = Logger.getLogger(Leadership.class);
+    static final int LEADERLESS_AFTER = 3;
 
     private final KubernetesClient client;
     private final EnforcerConfig config;
+    private final EnforcerConfig.LeaderElection settings;
     private final String identity;
+    private final String lease;
     private final List<Runnable> onLeading = new CopyOnWriteArrayList<>();
+    private final Clock clock = Clock.systemUTC();
     private volatile boolean leader;
     private volatile String holder;
-    private volatile boolean stopped;
+    private volatile boolean stopped = true;
     private volatile CompletableFuture<?> running;
+    private volatile Instant validHolderSeen;
+    private volatile String leaseProblem;
+    private ScheduledExecutorService observer;
 
-    public Leadership(KubernetesClient client, EnforcerConfig config) {
+    public Leadership(KubernetesClient client, EnforcerConfig config, MeterRegistry registry) {
         this.client = client;
         this.config = config;
-        this.identity = config.bootstrap().leaderElection().identity()
+        this.settings = config.bootstrap().leaderElection();
+        // the pod name (HOSTNAME) plus a random suffix: a restarted container never reuses the Lease of its predecessor
+        this.identity = settings.identity()
                 .orElseGet(() -> System.getenv().getOrDefault("HOSTNAME", "enforcer") + "-" + UUID.randomUUID().toString().substring(0, 8));
-    }
-
-    void start(@Observes StartupEvent ev) {
-        if (!"cleanup".equals(config.bootstrap().mode())) {
-            begin(); // a cleanup run does not compete for the Lease
+        this.lease = config.ownNamespace() + "/" + settings.leaseName();
+        if (registry != null) {
+            registry.gauge("zeebe.ambient.leader", this, l -> l.isLeader() ? 1 : 0);
+            registry.gauge("zeebe.ambient.leader.missing.seconds", this, l -> l.leaderMissingFor().toMillis() / 1000.0);
         }
     }
 
-    /** Starts competing for the Lease (at start-up; tests start extra contenders). */
-    public void begin() {
+    /** Starts competing for the Lease (by the lifecycle; tests start extra contenders). */
+    public synchronized void begin() {
+        if (!stopped) {
+            return;
+        }
         stopped = false;
-        if (!config.bootstrap().leaderElection().enabled()) {
-            leader = true;
+        validHolderSeen = clock.instant();
+        if (!settings.enabled()) {
+            becomeLeader();
             holder = identity;
             return;
         }
+        observer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lease-observer");
+            t.setDaemon(true);
+            return t;
+        });
+        observer.scheduleWithFixedDelay(this::observeLease, settings.leaseDuration().toMillis(),
+                settings.leaseDuration().toMillis(), TimeUnit.MILLISECONDS);
         elect();
     }
 
-    void stop(@Observes ShutdownEvent ev) {
-        end();
-    }
-
-    /** Stops competing and releases the Lease if held. */
+    /** Stops competing and, if this replica leads, releases the Lease before returning. */
     public void end() {
-        stopped = true;
-        CompletableFuture<?> r = running;
+        CompletableFuture<?> r;
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            stopped = true;
+            r = running;
+            if (observer != null) {
+                observer.shutdownNow();
+            }
+        }
+        boolean wasLeader = leader;
         if (r != null) {
-            r.cancel(true); // releases the lease (releaseOnCancel)
+            // fabric8 releases in the cancelling thread (releaseOnCancel): the Lease is free when cancel returns
+            r.cancel(true);
+        }
+        leader = false;
+        if (wasLeader && settings.enabled()) {
+            LOG.infof("%s released Lease %s", identity, lease);
         }
     }
 
     private void elect() {
-        EnforcerConfig.LeaderElection le = config.bootstrap().leaderElection();
-        String lease = config.ownNamespace() + "/" + le.leaseName();
-        running = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
-                .withName(le.leaseName())
-                .withLock(new LeaseLock(config.ownNamespace(), le.leaseName(), identity))
-                .withLeaseDuration(le.leaseDuration())
-                .withRenewDeadline(le.renewDeadline())
-                .withRetryPeriod(le.retryPeriod())
+        CompletableFuture<?> started = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
+                .withName(settings.leaseName())
+                .withLock(new LeaseLock(config.ownNamespace(), settings.leaseName(), identity))
+                .withLeaseDuration(settings.leaseDuration())
+                .withRenewDeadline(settings.renewDeadline())
+                .withRetryPeriod(settings.retryPeriod())
                 .withReleaseOnCancel(true)
-                .withLeaderCallbacks(new LeaderCallbacks(
+                .withLeaderCallbacks(new LeaderCallbacks(this::becomeLeader,
                         () -> {
-                            leader = true;
-                            LOG.infof("%s leads (Lease %s): this replica writes", identity, lease);
-                            onLeading.forEach(Runnable::run);
+                            if (leader) {
+                                leader = false;
+                                LOG.infof("%s stopped leading (Lease %s)", identity, lease);
+                            }
                         },
-                        () -> {
-                            leader = false;
-                            LOG.infof("%s stopped leading (Lease %s)", identity, lease);
-                        },
-                        id -> holder = id))
+                        id -> {
+                            holder = id;
+                            if (id != null && !id.isEmpty()) {
+                                validHolderSeen = clock.instant();
+                            }
+                        }))
                 .build()).build().start();
-        if (stopped) {
-            running.cancel(true); // end() ran while this elector was being created
+        synchronized (this) {
+            running = started;
+            if (stopped) {
+                started.cancel(true); // end() ran while this elector was being created
+                return;
+            }
         }
-        running.whenComplete((v, t) -> {
+        started.whenComplete((v, t) -> {
             leader = false;
             if (!stopped) {
-                if (t != null && !(t instanceof java.util.concurrent.CancellationException)) {
+                if (t != null && !(t instanceof CancellationException)) {
                     LOG.warnf("leader election on Lease %s ended (%s); retrying", lease, t.toString());
                 }
                 elect(); // lost or failed: compete again
             }
         });
+    }
+
+    private void becomeLeader() {
+        leader = true;
+        validHolderSeen = clock.instant();
+        LOG.infof("%s leads (Lease %s): this replica writes", identity, lease);
+        onLeading.forEach(this::runSafely);
+    }
+
+    /** Reads the Lease: is anybody (this replica or another) holding it validly? */
+    void observeLease() {
+        try {
+            Lease l = client.leases().inNamespace(config.ownNamespace()).withName(settings.leaseName()).get();
+            leaseProblem = null;
+            Instant now = clock.instant();
+            if (leader || (l != null && validHolder(l, now))) {
+                validHolderSeen = now;
+            }
+        } catch (KubernetesClientException e) {
+            leaseProblem = "cannot read Lease " + lease + ": HTTP " + e.getCode() + " " + e.getMessage();
+        } catch (RuntimeException e) {
+            leaseProblem = "cannot read Lease " + lease + ": " + e;
+        }
+        Duration missing = leaderMissingFor();
+        if (missing.compareTo(settings.leaseDuration().multipliedBy(LEADERLESS_AFTER)) >= 0) {
+            LOG.warnf("no replica has held Lease %s for %d s (%s): no bootstrap, backstop or certificate renewal runs",
+                    lease, missing.toSeconds(), leaseProblem == null ? "nobody takes it over" : leaseProblem);
+        }
+    }
+
+    static boolean validHolder(Lease l, Instant now) {
+        if (l.getSpec() == null || l.getSpec().getHolderIdentity() == null || l.getSpec().getHolderIdentity().isEmpty()
+                || l.getSpec().getRenewTime() == null || l.getSpec().getLeaseDurationSeconds() == null) {
+            return false;
+        }
+        return l.getSpec().getRenewTime().toInstant().plusSeconds(l.getSpec().getLeaseDurationSeconds()).isAfter(now);
+    }
+
+    /** How long no valid holder has been seen (zero while one is). */
+    public Duration leaderMissingFor() {
+        if (stopped || leader || validHolderSeen == null) {
+            return Duration.ZERO;
+        }
+        Duration d = Duration.between(validHolderSeen, clock.instant());
+        return d.compareTo(settings.leaseDuration()) < 0 ? Duration.ZERO : d;
+    }
+
+    /** Null while some replica leads (or it has been missing for less than {@link #LEADERLESS_AFTER} lease durations). */
+    public String leaderlessProblem() {
+        Duration missing = leaderMissingFor();
+        if (missing.compareTo(settings.leaseDuration().multipliedBy(LEADERLESS_AFTER)) < 0) {
+            return null;
+        }
+        return "no replica has held Lease " + lease + " for " + missing.toSeconds() + " s"
+                + (leaseProblem == null ? "" : " (" + leaseProblem + ")");
     }
 
     public boolean isLeader() {
@@ -120,8 +223,19 @@ public class Leadership {
         return holder;
     }
 
-    /** Runs whenever this replica becomes leader (e.g. an immediate bootstrap pass). */
+    /** Runs whenever this replica becomes leader, and at once if it already leads. */
     public void onLeading(Runnable r) {
         onLeading.add(r);
+        if (leader) {
+            runSafely(r);
+        }
+    }
+
+    private void runSafely(Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.errorf(e, "a leader callback failed");
+        }
     }
 }

@@ -13,7 +13,7 @@ import jakarta.enterprise.event.Observes;
 /**
  * {@code GET /status} on the management port: the seed README's troubleshooting list, automated
  * (per object exists / in sync / conflict, Gateway programmed + addresses, Service endpoints,
- * CRD and GatewayClass presence, leader identity), and the backstop's list of detected client
+ * CRD and GatewayClass presence, leader identity), every watch and why one fails, and the backstop's list of detected client
  * pods that are not enrolled (audit mode, not leader, or failing).
  */
 @ApplicationScoped
@@ -22,11 +22,13 @@ public class StatusRoute {
     private final Bootstrapper bootstrapper;
     private final Leadership leadership;
     private final Backstop backstop;
+    private final dev.zeebeambient.enforcer.kube.Watches watches;
     private final boolean audit;
     private final ObjectMapper mapper;
 
     public StatusRoute(Bootstrapper bootstrapper, Leadership leadership, Backstop backstop, EnforcerConfig config,
-            ObjectMapper mapper) {
+            ObjectMapper mapper, dev.zeebeambient.enforcer.kube.Watches watches) {
+        this.watches = watches;
         this.bootstrapper = bootstrapper;
         this.leadership = leadership;
         this.backstop = backstop;
@@ -52,6 +54,11 @@ public class StatusRoute {
         leader.put("identity", leadership.identity());
         leader.put("isLeader", leadership.isLeader());
         leader.put("holder", leadership.holder());
+        leader.put("missingSeconds", leadership.leaderMissingFor().toSeconds());
+        if (leadership.leaderlessProblem() != null) {
+            leader.put("problem", leadership.leaderlessProblem());
+        }
+        root.set("watches", mapper.valueToTree(watches.report()));
         root.set("bootstrap", bootstrapper.enabled() ? mapper.valueToTree(bootstrapper.status())
                 : mapper.createObjectNode().put("phase", "disabled"));
         ObjectNode b = root.putObject("backstop");

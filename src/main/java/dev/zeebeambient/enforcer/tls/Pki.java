@@ -41,6 +41,8 @@ import java.util.regex.Pattern;
 public final class Pki {
 
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Common name of the throw-away CA behind {@code Main}'s start-up placeholder certificate. */
+    public static final String PLACEHOLDER_ISSUER = "zeebe-ambient-enforcer placeholder";
     private static final Pattern PEM = Pattern.compile(
             "-----BEGIN ([A-Z ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
@@ -160,5 +162,22 @@ public final class Pki {
 
     private static Date notBefore(Instant now) {
         return Date.from(now.minus(Duration.ofHours(1)));
+    }
+
+    /**
+     * Writes a file readable by its owner only (0600) where the file system knows POSIX
+     * permissions: created that way, never widened afterwards.
+     */
+    public static void writePrivate(java.nio.file.Path file, String content) throws java.io.IOException {
+        java.nio.file.Path dir = file.toAbsolutePath().getParent();
+        if (dir != null) {
+            java.nio.file.Files.createDirectories(dir);
+        }
+        java.nio.file.Files.deleteIfExists(file);
+        if (java.nio.file.FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            java.nio.file.Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        }
+        java.nio.file.Files.writeString(file, content, StandardCharsets.US_ASCII);
     }
 }

@@ -9,14 +9,11 @@ import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.quarkus.tls.CertificateUpdatedEvent;
 import io.quarkus.tls.TlsConfiguration;
 import io.quarkus.tls.TlsConfigurationRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Event;
-import jakarta.enterprise.event.Observes;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
@@ -79,7 +76,7 @@ public class SelfManagedTls {
         this.keyFile = Paths.get(keyFile);
     }
 
-    void start(@Observes StartupEvent ev) {
+    public void start() {
         if (!tls.enabled()) {
             return;
         }
@@ -94,7 +91,7 @@ public class SelfManagedTls {
         leadership.onLeading(() -> scheduler.execute(this::safeCheck));
     }
 
-    void stop(@Observes ShutdownEvent ev) {
+    public void stop() {
         if (scheduler != null) {
             scheduler.shutdownNow();
         }
@@ -230,9 +227,26 @@ public class SelfManagedTls {
         }
     }
 
+    /**
+     * True while the HTTPS server still serves {@code Main}'s one-day placeholder (issued by no CA the
+     * API server trusts): readiness stays DOWN until the certificate from the Secret is in place.
+     */
+    public boolean servingPlaceholder() {
+        if (!tls.enabled()) {
+            return false;
+        }
+        try {
+            List<X509Certificate> served = Pki.certificates(Files.readString(certFile));
+            return served.isEmpty() || served.get(0).getIssuerX500Principal().getName().contains(Pki.PLACEHOLDER_ISSUER);
+        } catch (java.io.IOException | RuntimeException e) {
+            return true;
+        }
+    }
+
     private static void replace(Path file, String content) throws java.io.IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-        Files.writeString(tmp, content);
+        Files.deleteIfExists(tmp);
+        Pki.writePrivate(tmp, content); // 0600 from the start: a key is never readable by others, not even briefly
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -52,6 +52,9 @@ class BackstopTest {
     Leadership leadership;
     @Inject
     EnforcerConfig config;
+    /** The application's own client (the shipped ServiceAccount); k8s is the fixtures' admin. */
+    @Inject
+    KubernetesClient app;
 
     @BeforeAll
     static void client() {
@@ -166,7 +169,7 @@ class BackstopTest {
         KubeTestCluster.get().namespace(ns, Map.of()); // opted in only below: the webhook never sees the pod
         await(leadership::isLeader, 30, "leadership");
         leadership.end(); // this replica steps down; another one takes the Lease
-        Leadership other = new Leadership(k8s, config);
+        Leadership other = new Leadership(app, config, null);
         other.begin();
         try {
             await(other::isLeader, 30, "the other replica leads");

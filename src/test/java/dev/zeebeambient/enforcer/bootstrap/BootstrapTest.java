@@ -63,6 +63,11 @@ class BootstrapTest {
     EnforcerConfig config;
     @Inject
     Leadership leadership;
+    /** The application's own client: the shipped ServiceAccount (k8s is the fixtures' admin). */
+    @Inject
+    KubernetesClient app;
+    @Inject
+    dev.zeebeambient.enforcer.kube.Watches watches;
 
     @BeforeAll
     static void cluster() throws Exception {
@@ -242,7 +247,7 @@ class BootstrapTest {
                 .body("checks[0].data.phase", equalTo("conflict"));
 
         // forcing is explicit: the same apply with force takes the field back
-        ApplyOutcome forced = new Applier(k8s, config.bootstrap().fieldManager(), true)
+        ApplyOutcome forced = new Applier(app, config.bootstrap().fieldManager(), true)
                 .apply(DesiredState.destinationRule(config.bootstrap(), config.targets().get(0), config.clusterDomain()));
         assertEquals("updated", forced.result());
         assertEquals("converged", pass().phase());
@@ -290,24 +295,41 @@ class BootstrapTest {
     @Order(6)
     void twoInstancesOnlyTheLeaderWrites() {
         awaitLeader();
-        Leadership other = new Leadership(k8s, config);
+        Leadership other = new Leadership(app, config, null);
         other.begin();
+        Bootstrapper otherBootstrapper = new Bootstrapper(app, config, other, watches);
         try {
             sleep(1500); // the contender tries; the app renews its Lease
             assertTrue(leadership.isLeader() ^ other.isLeader(), "exactly one leader");
-            Leadership follower = leadership.isLeader() ? other : leadership;
+            // each replica's own bootstrapper decides from its own Leadership whether it may write
+            Bootstrapper follower = leadership.isLeader() ? otherBootstrapper : bootstrapper;
+            Bootstrapper leader = leadership.isLeader() ? bootstrapper : otherBootstrapper;
+            // resync is 1 h and the watch may restore it at any time: stop the app's watch from racing us
+            bootstrapper.stop();
             k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
-            sleep(300);
-            BootstrapStatus observed = new Convergence(k8s, config).pass(follower.isLeader());
+            awaitGone(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc");
+            BootstrapStatus observed = follower.passOnce();
             assertEquals("observing", observed.phase());
             assertFalse(observed.wrote(), "the follower writes nothing");
             observed.resources().forEach(r -> assertEquals("not-leader", r.result(), r.ref()));
-            BootstrapStatus led = bootstrapper.passOnce(); // the leader (or its watch, just before) restores it
+            assertNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"), "not restored by the follower");
+            BootstrapStatus led = leader.passOnce();
             assertEquals("converged", led.phase());
+            assertTrue(led.wrote(), "the leader restores it");
             assertNotNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
         } finally {
+            otherBootstrapper.stop();
             other.end();
+            bootstrapper.start();
         }
+    }
+
+    static void awaitGone(String apiVersion, String kind, String ns, String name) {
+        Instant until = Instant.now().plusSeconds(10);
+        while (get(apiVersion, kind, ns, name) != null && Instant.now().isBefore(until)) {
+            sleep(50);
+        }
+        assertNull(get(apiVersion, kind, ns, name), kind + " " + ns + "/" + name + " deleted");
     }
 
     @Test
@@ -362,7 +384,7 @@ class BootstrapTest {
         assertNotNull(k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway").get(), "chart Service untouched");
 
         // a Service the other manager really co-owns (the seed's hand-applied one): only our fields go
-        assertEquals("converged", new Convergence(k8s, config).pass(true).phase());
+        assertEquals("converged", new Convergence(app, config).pass(true).phase());
         k8s.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway-grpc").withNamespace("camunda")
                 .addToLabels("team", "platform").endMetadata().withNewSpec()
                 .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
@@ -374,10 +396,10 @@ class BootstrapTest {
         assertFalse(svc.getMetadata().getLabels().containsKey("istio.io/use-waypoint"), "our fields released");
         assertFalse(svc.getMetadata().getLabels().containsKey("app.kubernetes.io/managed-by"));
         // a second cleanup finds nothing of ours
-        new Cleanup(k8s, config).run().forEach(o -> assertTrue(o.result().equals("absent") || o.result().equals("kept"), o.toString()));
+        new Cleanup(app, config).run().forEach(o -> assertTrue(o.result().equals("absent") || o.result().equals("kept"), o.toString()));
     }
 
     Map<String, String> cleanup() {
-        return new Cleanup(k8s, config).run().stream().collect(Collectors.toMap(Cleanup.Outcome::ref, Cleanup.Outcome::result));
+        return new Cleanup(app, config).run().stream().collect(Collectors.toMap(Cleanup.Outcome::ref, Cleanup.Outcome::result));
     }
 }

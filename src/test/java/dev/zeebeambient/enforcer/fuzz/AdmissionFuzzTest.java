@@ -76,7 +76,19 @@ class AdmissionFuzzTest {
                 assertEquals("ambient", patched.path("metadata").path("labels").path("istio.io/dataplane-mode").asText());
             }
         }
-        assertTrue(CODEC.encode(req.uid(), patch, List.of()).length > 0);
+        JsonNode response;
+        try {
+            response = M.readTree(CODEC.encode(req.uid(), patch, List.of())).path("response");
+        } catch (java.io.IOException e) {
+            throw new AssertionError("the encoded response is not JSON", e);
+        }
+        assertEquals(req.uid(), response.path("uid").asText(), "the response answers this request");
+        assertTrue(response.path("allowed").asBoolean(), "never denies");
+        assertEquals(patch != null, response.path("patch").isTextual(), "a patch exactly when the pod is enrolled");
+        if (patch != null) {
+            assertEquals("JSONPatch", response.path("patchType").asText());
+            assertEquals(patch, M.readTree(java.util.Base64.getDecoder().decode(response.path("patch").asText())));
+        }
     }
 
     /** The address parser never throws, and never matches a value that does not name the target. */

@@ -3,12 +3,21 @@ package dev.zeebeambient.enforcer.testsupport;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
-import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfigurationBuilder;
+import io.fabric8.kubernetes.api.model.admissionregistration.v1.WebhookClientConfigBuilder;
 import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
+import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
+
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -104,7 +113,7 @@ public final class KubeTestCluster {
                     .waitUntilCondition(c -> c != null && c.getStatus() != null && c.getStatus().getConditions() != null
                             && c.getStatus().getConditions().stream().anyMatch(
                                     x -> "Established".equals(x.getType()) && "True".equals(x.getStatus())),
-                            60, java.util.concurrent.TimeUnit.SECONDS);
+                            60, TimeUnit.SECONDS);
         }
         crdsInstalled = true;
     }
@@ -119,35 +128,164 @@ public final class KubeTestCluster {
                 .build()).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
     }
 
+    /** The ServiceAccount the enforcer ships with, and the user name the API server knows it by. */
+    public static final String SA_NAMESPACE = "zeebe-ambient-enforcer";
+    public static final String SA_NAME = "zeebe-ambient-enforcer";
+    public static final String SA_USER = "system:serviceaccount:" + SA_NAMESPACE + ":" + SA_NAME;
+    private static final String PART_OF = "app.kubernetes.io/part-of=zeebe-ambient-enforcer";
+    private static final Set<String> IDENTITY_KINDS = Set.of("Namespace", "ServiceAccount", "ClusterRole",
+            "ClusterRoleBinding", "Role", "RoleBinding", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding");
+    private String installedIdentity;
+    private Path serviceAccountKubeconfig;
+
+    /**
+     * Installs the enforcer's identity exactly as {@code webhook-config/<kustomization>} ships it
+     * (rendered by the real kubectl): its ServiceAccount, Roles, bindings and admission policies.
+     * RBAC objects of an earlier install that this one lacks are deleted, so no test runs with an
+     * overlay's extra permissions. Returns a kubeconfig that authenticates as the ServiceAccount
+     * (a TokenRequest token): what the application under test uses. There is no admin fallback.
+     */
+    public synchronized Path installEnforcerIdentity(String kustomization) {
+        try {
+            if (!kustomization.equals(installedIdentity)) {
+                for (String ns : List.of("camunda", "istio-system", SA_NAMESPACE)) {
+                    namespace(ns, Map.of()); // the Roles of webhook-config/ live there
+                }
+                List<HasMetadata> identity = new ArrayList<>();
+                for (HasMetadata o : render(kustomization)) {
+                    if (IDENTITY_KINDS.contains(o.getKind())) {
+                        identity.add(o);
+                    }
+                }
+                identity.sort(Comparator.comparing(o -> o.getKind().equals("Namespace") ? 0 : 1));
+                Set<String> keep = new HashSet<>();
+                for (HasMetadata o : identity) {
+                    client.resource(o).fieldManager("enforcer-tests").forceConflicts().serverSideApply();
+                    keep.add(key(o));
+                }
+                prune(client.rbac().roles().inAnyNamespace().withLabel(PART_OF).list().getItems(), keep);
+                prune(client.rbac().roleBindings().inAnyNamespace().withLabel(PART_OF).list().getItems(), keep);
+                prune(client.rbac().clusterRoles().withLabel(PART_OF).list().getItems(), keep);
+                prune(client.rbac().clusterRoleBindings().withLabel(PART_OF).list().getItems(), keep);
+                installedIdentity = kustomization;
+            }
+            if (serviceAccountKubeconfig == null) {
+                serviceAccountKubeconfig = kubeconfigFor(SA_NAMESPACE, SA_NAME);
+            }
+            return serviceAccountKubeconfig;
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("cannot install the enforcer's identity from webhook-config/" + kustomization, e);
+        }
+    }
+
+    /** Back to exactly {@code webhook-config/base}, pruning what anything else applied since. */
+    public synchronized void resetEnforcerIdentity() {
+        installedIdentity = null;
+        installEnforcerIdentity("base");
+    }
+
+    private static String key(HasMetadata o) {
+        return o.getKind() + "/" + o.getMetadata().getNamespace() + "/" + o.getMetadata().getName();
+    }
+
+    private void prune(List<? extends HasMetadata> live, Set<String> keep) {
+        for (HasMetadata o : live) {
+            if (!keep.contains(key(o))) {
+                client.resource(o).delete();
+            }
+        }
+    }
+
+    /** {@code kubectl kustomize webhook-config/<kustomization>}, parsed. */
+    public List<HasMetadata> render(String kustomization) throws IOException, InterruptedException {
+        return render(Paths.get("webhook-config", kustomization));
+    }
+
+    public List<HasMetadata> render(Path kustomizationDir) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(kubectl.toString(), "kustomize", kustomizationDir.toString()).redirectErrorStream(true).start();
+        String yaml = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IllegalStateException("kubectl kustomize " + kustomizationDir + " failed:\n" + yaml);
+        }
+        return client.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+    }
+
+    /** A client for another ServiceAccount (created if missing), e.g. one without any permission. */
+    public KubernetesClient clientFor(String namespace, String serviceAccount) {
+        try {
+            namespace(namespace, Map.of());
+            client.serviceAccounts().inNamespace(namespace).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder()
+                    .withNewMetadata().withName(serviceAccount).endMetadata().build()).serverSideApply();
+            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
+                    Files.readString(kubeconfigFor(namespace, serviceAccount)))).build();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** A kubeconfig for a ServiceAccount: same server and CA as the admin one, a bound token (TokenRequest). */
+    private Path kubeconfigFor(String namespace, String serviceAccount) throws IOException {
+        String user = "system:serviceaccount:" + namespace + ":" + serviceAccount;
+        String token = client.serviceAccounts().inNamespace(namespace).withName(serviceAccount)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
+                .getStatus().getToken();
+        Config admin = config();
+        Path file = Files.createTempFile("enforcer-serviceaccount-kubeconfig", ".yaml");
+        file.toFile().deleteOnExit();
+        Files.writeString(file, """
+                apiVersion: v1
+                kind: Config
+                clusters:
+                  - name: test-apiserver
+                    cluster:
+                      server: %s
+                      certificate-authority: %s
+                users:
+                  - name: %s
+                    user:
+                      token: %s
+                contexts:
+                  - name: enforcer
+                    context:
+                      cluster: test-apiserver
+                      user: %s
+                      namespace: %s
+                current-context: enforcer
+                """.formatted(admin.getMasterUrl(), admin.getCaCertFile(), user, token, user, namespace));
+        return file;
+    }
+
+    /** A client acting as the shipped ServiceAccount, for tests that call application code directly. */
+    public KubernetesClient serviceAccountClient() {
+        try {
+            Path kubeconfig = installEnforcerIdentity(installedIdentity == null ? "base" : installedIdentity);
+            return new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(Files.readString(kubeconfig))).build();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public void namespace(String name, Map<String, String> labels) {
         client.resource(new NamespaceBuilder().withNewMetadata().withName(name).withLabels(labels).endMetadata().build())
                 .serverSideApply();
     }
 
-    /** A MutatingWebhookConfiguration calling {@code url} the way webhook-config/ does. */
+    /**
+     * The shipped MutatingWebhookConfiguration ({@code webhook-config/base/mutatingwebhook.yaml}:
+     * its rules, selectors, timeout), renamed and calling {@code url} with the test CA instead of
+     * the in-cluster Service.
+     */
     public MutatingWebhookConfiguration registerWebhook(String name, String url, String failurePolicy) {
-        MutatingWebhookConfiguration mwc = new MutatingWebhookConfigurationBuilder()
-                .withNewMetadata().withName(name).endMetadata()
-                .addNewWebhook()
-                .withName("pods.zeebe-ambient-enforcer.io")
-                .withAdmissionReviewVersions("v1")
-                .withSideEffects("None")
-                .withFailurePolicy(failurePolicy)
-                .withTimeoutSeconds(5)
-                .withNewClientConfig().withUrl(url).withCaBundle(TestPki.get().caBundle()).endClientConfig()
-                .addNewRule().withApiGroups("").withApiVersions("v1").withOperations("CREATE")
-                .withResources("pods").withScope("Namespaced").endRule()
-                .withNewNamespaceSelector()
-                .addToMatchLabels("zeebe-ambient-enforcer.io/enabled", "true")
-                .addNewMatchExpression().withKey("kubernetes.io/metadata.name").withOperator("NotIn")
-                .withValues("kube-system", "kube-public", "kube-node-lease", "istio-system", "zeebe-ambient-enforcer")
-                .endMatchExpression()
-                .endNamespaceSelector()
-                .withNewObjectSelector()
-                .addNewMatchExpression().withKey("istio.io/dataplane-mode").withOperator("DoesNotExist").endMatchExpression()
-                .endObjectSelector()
-                .endWebhook()
-                .build();
+        MutatingWebhookConfiguration mwc;
+        try (InputStream in = Files.newInputStream(Paths.get("webhook-config", "base", "mutatingwebhook.yaml"))) {
+            mwc = (MutatingWebhookConfiguration) client.load(in).items().get(0);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        mwc.getMetadata().setName(name);
+        var hook = mwc.getWebhooks().get(0);
+        hook.setFailurePolicy(failurePolicy);
+        hook.setClientConfig(new WebhookClientConfigBuilder().withUrl(url).withCaBundle(TestPki.get().caBundle()).build());
         return client.resource(mwc).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
     }
 }

@@ -6,6 +6,7 @@ import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import dev.zeebeambient.enforcer.testsupport.TestPki;
 import io.fabric8.kubernetes.api.model.Secret;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.quarkus.test.junit.QuarkusTestProfile;
@@ -35,7 +36,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Self-managed TLS against the real API server, with the real HTTPS server reloading. */
 @QuarkusTest
-@WithTestResource(KubeApiServerResource.class)
+@WithTestResource(value = KubeApiServerResource.class,
+        initArgs = @ResourceArg(name = KubeApiServerResource.IDENTITY, value = "overlays/self-managed-tls"))
 @TestProfile(SelfManagedTlsTest.Names.class)
 class SelfManagedTlsTest {
 

@@ -1,0 +1,105 @@
+package dev.zeebeambient.enforcer.kube;
+
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.informers.ExceptionHandler;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.jboss.logging.Logger;
+
+import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Every watch the enforcer runs, and why one is not watching. A failing watch is logged at WARN
+ * once (again only after it recovered), naming the object, the verbs and resource it needs and,
+ * for HTTP 403, the missing permission; {@code /status} and the {@code bootstrap} health group
+ * show the failing ones. fabric8 retries by itself; this only makes the failure visible.
+ */
+@ApplicationScoped
+public class Watches {
+
+    private static final Logger LOG = Logger.getLogger(Watches.class);
+
+    /** {@code what}: e.g. "DestinationRule camunda/camunda-zeebe-gateway-grpc"; {@code needs}: e.g. "list, watch destinationrules.networking.istio.io in camunda". */
+    public record Problem(String what, String needs, int httpCode, String message, Instant since) {
+    }
+
+    private record Tracked(SharedIndexInformer<?> informer, String needs) {
+    }
+
+    private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
+    private final Map<String, Problem> problems = new ConcurrentHashMap<>();
+
+    /** Registers {@code informer} under {@code what} and installs the reporting exception handler. Call before start. */
+    public <T> SharedIndexInformer<T> track(String what, String needs, SharedIndexInformer<T> informer) {
+        tracked.put(what, new Tracked(informer, needs));
+        informer.exceptionHandler(handler(what, needs));
+        return informer;
+    }
+
+    public void untrack(String what) {
+        tracked.remove(what);
+        problems.remove(what);
+    }
+
+    ExceptionHandler handler(String what, String needs) {
+        return (started, t) -> {
+            failed(what, needs, t);
+            return true; // keep retrying: a permission granted later must be picked up without a restart
+        };
+    }
+
+    void failed(String what, String needs, Throwable t) {
+        int code = t instanceof KubernetesClientException k ? k.getCode() : 0;
+        Problem p = new Problem(what, needs, code, message(t), Instant.now());
+        Problem before = problems.putIfAbsent(what, p);
+        if (before == null || before.httpCode() != code) {
+            problems.put(what, p);
+            if (code == 403) {
+                LOG.warnf("watch of %s is forbidden: the ServiceAccount lacks %s (HTTP 403: %s); retrying. "
+                        + "Install the RBAC from webhook-config/", what, needs, p.message());
+            } else {
+                LOG.warnf("watch of %s failed (%s%s); retrying", what, code == 0 ? "" : "HTTP " + code + ": ", p.message());
+            }
+        }
+    }
+
+    /** Watches that fail now (a failed watch that is watching again is forgotten, and would be logged again). */
+    public Map<String, Problem> problems() {
+        Map<String, Problem> out = new TreeMap<>();
+        problems.forEach((what, p) -> {
+            Tracked t = tracked.get(what);
+            if (t != null && t.informer().isWatching()) {
+                problems.remove(what);
+                LOG.infof("watch of %s works again", what);
+            } else {
+                out.put(what, p);
+            }
+        });
+        return out;
+    }
+
+    /** Every tracked watch: "watching", "starting", or the problem. */
+    public Map<String, String> report() {
+        Map<String, Problem> now = problems();
+        Map<String, String> out = new TreeMap<>();
+        tracked.forEach((what, t) -> {
+            Problem p = now.get(what);
+            out.put(what, p != null ? (p.httpCode() == 403 ? "forbidden: needs " + t.needs() + " (" + p.message() + ")"
+                    : "failing: " + p.message()) : t.informer().isWatching() ? "watching" : "starting");
+        });
+        return out;
+    }
+
+    private static String message(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root && !(root instanceof KubernetesClientException)) {
+            root = root.getCause();
+        }
+        String m = root instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null
+                ? k.getStatus().getMessage() : String.valueOf(root.getMessage());
+        return m.length() <= 300 ? m : m.substring(0, 297) + "...";
+    }
+}

@@ -1,0 +1,102 @@
+package dev.zeebeambient.enforcer.lifecycle;
+
+import dev.zeebeambient.enforcer.backstop.Backstop;
+import dev.zeebeambient.enforcer.bootstrap.Bootstrapper;
+import dev.zeebeambient.enforcer.bootstrap.Cleanup;
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.kube.NamespaceCache;
+import dev.zeebeambient.enforcer.kube.SourceResolver;
+import dev.zeebeambient.enforcer.kube.TargetServices;
+import dev.zeebeambient.enforcer.leader.Leadership;
+import dev.zeebeambient.enforcer.tls.SelfManagedTls;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.quarkus.runtime.Quarkus;
+import io.quarkus.runtime.ShutdownDelayInitiatedEvent;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import org.jboss.logging.Logger;
+
+import java.util.List;
+
+/**
+ * The one place that starts and stops the long-running parts, in an order a reader can see:
+ * <ol>
+ * <li>caches every decision reads: namespace labels, then the target Services;</li>
+ * <li>the leader-only parts (bootstrapper, backstop, self-managed TLS), which register what they
+ * do on becoming leader;</li>
+ * <li>leadership last, so no "became leader" callback can be missed.</li>
+ * </ol>
+ * Shutdown: on SIGTERM the Lease is released at once (another replica takes over the writes
+ * within a retry period) while the HTTPS endpoint keeps answering for {@code quarkus.shutdown.delay},
+ * so admission calls routed here during a rollout are still answered; then the parts stop in
+ * reverse order, before Quarkus closes the Kubernetes client.
+ * <p>
+ * {@code enforcer.bootstrap.mode=cleanup} is its own path: no informer, no Lease, no backstop;
+ * it removes what the enforcer manages and exits (see {@code CleanupModeConfig} for the listener).
+ */
+@ApplicationScoped
+public class Lifecycle {
+
+    private static final Logger LOG = Logger.getLogger(Lifecycle.class);
+
+    private final EnforcerConfig config;
+    private final KubernetesClient client;
+    private final NamespaceCache namespaces;
+    private final TargetServices targetServices;
+    private final SourceResolver sources;
+    private final Bootstrapper bootstrapper;
+    private final Backstop backstop;
+    private final SelfManagedTls tls;
+    private final Leadership leadership;
+
+    public Lifecycle(EnforcerConfig config, KubernetesClient client, NamespaceCache namespaces, TargetServices targetServices,
+            SourceResolver sources, Bootstrapper bootstrapper, Backstop backstop, SelfManagedTls tls, Leadership leadership) {
+        this.config = config;
+        this.client = client;
+        this.namespaces = namespaces;
+        this.targetServices = targetServices;
+        this.sources = sources;
+        this.bootstrapper = bootstrapper;
+        this.backstop = backstop;
+        this.tls = tls;
+        this.leadership = leadership;
+    }
+
+    void onStart(@Observes StartupEvent ev) {
+        if (config.bootstrap().cleanup()) {
+            Thread t = new Thread(this::cleanupAndExit, "cleanup");
+            t.setDaemon(true);
+            t.start();
+            return;
+        }
+        namespaces.start();
+        targetServices.start();
+        bootstrapper.start();
+        backstop.start();
+        tls.start();
+        leadership.begin();
+    }
+
+    /** SIGTERM with a shutdown delay: give up the Lease now, keep answering admission calls. */
+    void onShutdownDelay(@Observes ShutdownDelayInitiatedEvent ev) {
+        leadership.end();
+    }
+
+    void onStop(@Observes ShutdownEvent ev) {
+        leadership.end(); // a no-op when the delay already released it
+        tls.stop();
+        backstop.stop();
+        bootstrapper.stop();
+        targetServices.stop();
+        namespaces.stop();
+        sources.stop();
+    }
+
+    private void cleanupAndExit() {
+        List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
+        outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
+        Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result().equals("error")) ? 1 : 0);
+    }
+}
