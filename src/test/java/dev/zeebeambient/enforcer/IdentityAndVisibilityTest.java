@@ -58,6 +58,7 @@ class IdentityAndVisibilityTest {
 
     @Test
     void aForbiddenWatchIsReportedInStatusAndHealth() throws Exception {
+        KubeTestCluster.get().installCrds();
         try (KubernetesClient nobody = KubeTestCluster.get().clientFor("enforcer-tests", "nobody")) {
             var informer = watches.track("DestinationRule camunda/probe", "list, watch destinationrules.networking.istio.io in camunda",
                     nobody.genericKubernetesResources("networking.istio.io/v1", "DestinationRule").inNamespace("camunda")

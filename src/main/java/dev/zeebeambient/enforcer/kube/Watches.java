@@ -52,8 +52,9 @@ public class Watches {
     }
 
     void failed(String what, String needs, Throwable t) {
-        int code = t instanceof KubernetesClientException k ? k.getCode() : 0;
-        Problem p = new Problem(what, needs, code, message(t), Instant.now());
+        KubernetesClientException k = apiError(t);
+        int code = k == null ? 0 : k.getCode();
+        Problem p = new Problem(what, needs, code, message(k != null ? k : t), Instant.now());
         Problem before = problems.putIfAbsent(what, p);
         if (before == null || before.httpCode() != code) {
             problems.put(what, p);
@@ -93,13 +94,19 @@ public class Watches {
         return out;
     }
 
-    private static String message(Throwable t) {
-        Throwable root = t;
-        while (root.getCause() != null && root.getCause() != root && !(root instanceof KubernetesClientException)) {
-            root = root.getCause();
+    /** The API server's answer inside fabric8's wrappers (watch and list failures arrive wrapped). */
+    static KubernetesClientException apiError(Throwable t) {
+        for (Throwable c = t; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof KubernetesClientException k && k.getCode() > 0) {
+                return k;
+            }
         }
-        String m = root instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null
-                ? k.getStatus().getMessage() : String.valueOf(root.getMessage());
+        return null;
+    }
+
+    private static String message(Throwable t) {
+        String m = t instanceof KubernetesClientException k && k.getStatus() != null && k.getStatus().getMessage() != null
+                ? k.getStatus().getMessage() : String.valueOf(t.getMessage());
         return m.length() <= 300 ? m : m.substring(0, 297) + "...";
     }
 }

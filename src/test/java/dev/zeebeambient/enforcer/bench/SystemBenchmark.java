@@ -53,15 +53,16 @@ public final class SystemBenchmark {
         k8s.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata()
                 .withNewSpec().addToSelector("app.kubernetes.io/component", "zeebe-gateway").addNewPort().withPort(26500).endPort()
                 .endSpec().build()).serverSideApply();
-        Path kubeconfig = cluster.kubeconfig();
+        // the enforcer runs as the shipped ServiceAccount with webhook-config/base's RBAC, as in a cluster
+        Path kubeconfig = cluster.installEnforcerIdentity("base");
         TestPki pki = TestPki.get();
 
         // 4. JVM start -> ready (admission ready and bootstrap converged against the local API server)
         long t0 = System.nanoTime();
-        // as in the Deployment: 384Mi memory limit, half of it for the heap, serial GC, bounded direct memory
+        // the image's JVM flags (Dockerfile.jvm) under the Deployment's 384Mi memory limit
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(List.of(System.getProperty("jvm.opts",
-                "-XX:MaxRAM=384m -XX:MaxRAMPercentage=50 -XX:+UseSerialGC -XX:MaxDirectMemorySize=64m").split(" ")));
+        cmd.addAll(System.getProperty("jvm.opts") == null ? dev.zeebeambient.enforcer.testsupport.Replica.jvmFlags()
+                : List.of(System.getProperty("jvm.opts").split(" ")));
         cmd.addAll(List.of("-Dquarkus.profile=bench", "-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(Paths.get("target", "bench-enforcer.log").toFile());

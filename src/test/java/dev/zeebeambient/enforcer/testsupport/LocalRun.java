@@ -40,13 +40,19 @@ public final class LocalRun {
         cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:8443/mutate", "Ignore");
 
         Path dir = Files.createDirectories(Paths.get("target", "local-run").toAbsolutePath());
+        // yours (admin), for kubectl; the enforcer gets the shipped ServiceAccount's token and RBAC
         Path kubeconfig = dir.resolve("kubeconfig");
         Files.copy(cluster.kubeconfig(), kubeconfig, StandardCopyOption.REPLACE_EXISTING);
+        Path enforcerKubeconfig = dir.resolve("enforcer-kubeconfig");
+        Files.copy(cluster.installEnforcerIdentity("base"), enforcerKubeconfig, StandardCopyOption.REPLACE_EXISTING);
         TestPki pki = TestPki.get();
 
-        ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                "-jar", jar.toString()).inheritIO();
-        pb.environment().put("KUBECONFIG", kubeconfig.toString());
+        java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
+        cmd.addAll(Replica.jvmFlags()); // the image's flags
+        cmd.addAll(java.util.List.of("-jar", jar.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
+        pb.environment().put("KUBECONFIG", enforcerKubeconfig.toString());
         pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
         pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
         pb.environment().put("ENFORCER_OWN_NAMESPACE", "zeebe-ambient-enforcer");
@@ -69,8 +75,9 @@ public final class LocalRun {
         String kubectl = cluster.kubectl() + " --kubeconfig " + kubeconfig;
         System.out.println("""
 
-                ==> zeebe-ambient-enforcer runs against a local API server (Ctrl-C stops both).
-                    kubeconfig: %2$s
+                ==> zeebe-ambient-enforcer runs against a local API server (Ctrl-C stops both),
+                    as its ServiceAccount with the RBAC of webhook-config/base.
+                    kubeconfig (admin, yours): %2$s
 
                 Try:
                   %1$s -n demo run worker --image=example/worker:1 \\
