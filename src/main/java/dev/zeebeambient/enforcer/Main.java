@@ -23,18 +23,32 @@ public final class Main {
     }
 
     public static void main(String... args) throws Exception {
-        if ("true".equalsIgnoreCase(System.getenv("ENFORCER_SELF_MANAGED_TLS_ENABLED"))) {
-            Path cert = Paths.get(System.getenv().getOrDefault("ENFORCER_TLS_CERT", "/etc/zeebe-ambient-enforcer/tls/tls.crt"));
-            Path key = Paths.get(System.getenv().getOrDefault("ENFORCER_TLS_KEY", "/etc/zeebe-ambient-enforcer/tls/tls.key"));
+        if ("true".equalsIgnoreCase(setting("enforcer.self-managed-tls.enabled", "ENFORCER_SELF_MANAGED_TLS_ENABLED", "false"))) {
+            Path cert = Paths.get(setting("quarkus.tls.admission.key-store.pem.0.cert", "ENFORCER_TLS_CERT",
+                    "/etc/zeebe-ambient-enforcer/tls/tls.crt"));
+            Path key = Paths.get(setting("quarkus.tls.admission.key-store.pem.0.key", "ENFORCER_TLS_KEY",
+                    "/etc/zeebe-ambient-enforcer/tls/tls.key"));
             if (!Files.exists(cert) || !Files.exists(key)) {
                 Instant now = Instant.now();
                 Pki.Issued ca = Pki.ca(Pki.PLACEHOLDER_ISSUER, Duration.ofDays(1), now);
                 Pki.Issued serving = Pki.serving(ca, List.of("localhost"), List.of(), Duration.ofDays(1), now);
-                Files.createDirectories(cert.toAbsolutePath().getParent());
                 Pki.writePrivate(key, serving.keyPem());
                 Pki.writePrivate(cert, serving.certificatePem());
             }
         }
         Quarkus.run(args);
+    }
+
+    /**
+     * A setting read before Quarkus' configuration exists: a system property ({@code -D}) first,
+     * then its environment variable, as the configuration itself would resolve them (application.properties
+     * holds no value for these).
+     */
+    static String setting(String property, String env, String fallback) {
+        String v = System.getProperty(property);
+        if (v == null) {
+            v = System.getenv(env);
+        }
+        return v == null || v.isBlank() ? fallback : v;
     }
 }

@@ -150,6 +150,11 @@ class ManifestsTest {
         assertTrue(hook.getNamespaceSelector().getMatchExpressions().get(0).getValues()
                 .containsAll(List.of("kube-system", "kube-node-lease", "zeebe-ambient-enforcer")));
         assertEquals("DoesNotExist", hook.getObjectSelector().getMatchExpressions().get(0).getOperator());
+        // namespace rows the API server can decide alone are not sent to us
+        var rows = hook.getNamespaceSelector().getMatchExpressions().stream()
+                .collect(java.util.stream.Collectors.toMap(e -> e.getKey(), e -> e.getOperator() + " " + e.getValues()));
+        assertEquals("NotIn [ambient, none]", rows.get("istio.io/dataplane-mode"));
+        assertEquals("NotIn [enabled]", rows.get("istio-injection"));
         // static-certs: the caBundle is the CA that signed the serving certificate
         String ca = Files.readString(tree.resolve("webhook-config/overlays/static-certs/generated/ca.crt"));
         assertEquals(ca, new String(java.util.Base64.getDecoder().decode(hook.getClientConfig().getCaBundle()), StandardCharsets.US_ASCII));
@@ -163,6 +168,10 @@ class ManifestsTest {
         assertEquals(List.of("ALL"), c.getSecurityContext().getCapabilities().getDrop());
         assertEquals(Boolean.TRUE, d.getSpec().getTemplate().getSpec().getSecurityContext().getRunAsNonRoot());
         assertEquals("management", c.getReadinessProbe().getHttpGet().getPort().getStrVal(), "probes on the management port");
+        assertTrue(c.getEnv().stream().noneMatch(e -> e.getName().startsWith("JAVA_")),
+                "JVM flags live in Dockerfile.jvm only: JAVA_OPTS_APPEND here would replace the image's");
+        assertTrue(d.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds() >= 20,
+                "room for quarkus.shutdown.delay (5 s) + quarkus.shutdown.timeout (15 s)");
         assertTrue(c.getPorts().stream().anyMatch(p -> "management".equals(p.getName()) && p.getContainerPort() == 9000));
     }
 

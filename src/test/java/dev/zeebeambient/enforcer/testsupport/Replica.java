@@ -42,6 +42,12 @@ public final class Replica implements AutoCloseable {
      */
     public static Replica start(String name, Path kubeconfig, int httpsPort, int managementPort, Map<String, String> config)
             throws IOException {
+        return start(name, kubeconfig, httpsPort, managementPort, config, Map.of());
+    }
+
+    /** {@code env}: environment variables set last (e.g. another TLS directory). */
+    public static Replica start(String name, Path kubeconfig, int httpsPort, int managementPort, Map<String, String> config,
+            Map<String, String> env) throws IOException {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: replicas run the packaged application (mvn package)");
         }
@@ -60,6 +66,7 @@ public final class Replica implements AutoCloseable {
         pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
         pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
         pb.environment().put("ENFORCER_OWN_NAMESPACE", KubeTestCluster.SA_NAMESPACE);
+        pb.environment().putAll(env);
         return new Replica(name, managementPort, pb.start(), log);
     }
 
