@@ -139,7 +139,14 @@ class FailoverIT {
             }
         });
         terminate.start();
+        long released = await(() -> {
+            var l = admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-leader").get();
+            return l != null && !"replica-b".equals(l.getSpec().getHolderIdentity());
+        }, 30, "replica-b gives up the Lease");
+        measured.add("graceful stop: the Lease was released " + released + " ms after SIGTERM (shutdown delay 2 s)");
+        assertTrue(released < 1500, "released at the start of the shutdown delay, not after it: " + released + " ms");
         long graceful = await(c::leads, (int) LEASE.toSeconds() + 10, "replica-c takes over from a terminated leader");
+        graceful += released;
         measured.add("graceful stop: replica-c led after " + graceful + " ms");
         assertTrue(graceful < LEASE.toMillis(), "released, not expired: " + graceful + " ms");
         terminate.join(30_000);

@@ -58,6 +58,8 @@ class SelfManagedTlsIT {
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve("tls.key"))));
             assertFalse(r.log().contains("403"), r.log());
         } finally {
+            admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-leader").delete();
+            admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer").delete();
             admin.secrets().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-tls").delete();
             cluster.resetEnforcerIdentity();
         }

@@ -4,6 +4,8 @@ import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import io.fabric8.kubernetes.api.model.coordination.v1.Lease;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderCallbacks;
 import io.fabric8.kubernetes.client.extended.leaderelection.LeaderElectionConfigBuilder;
 import io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaseLock;
@@ -106,12 +108,35 @@ public class Leadership {
         }
         boolean wasLeader = leader;
         if (r != null) {
-            // fabric8 releases in the cancelling thread (releaseOnCancel): the Lease is free when cancel returns
-            r.cancel(true);
+            r.cancel(true); // stops renewing; fabric8's own release runs in this thread (releaseOnCancel)
         }
         leader = false;
         if (wasLeader && settings.enabled()) {
+            release();
+        }
+    }
+
+    /**
+     * Clears the holder so another replica takes over at its next retry. fabric8's release sends
+     * the holder as {@code null} in a JSON merge patch, which its serializer drops: the Lease then
+     * keeps this holder for one more second. Conditional on the resourceVersion read, so a
+     * replica that took over meanwhile is never cleared.
+     */
+    private void release() {
+        try {
+            Lease l = client.leases().inNamespace(config.ownNamespace()).withName(settings.leaseName()).get();
+            if (l == null || l.getSpec() == null || !identity.equals(l.getSpec().getHolderIdentity())) {
+                LOG.infof("%s stopped leading; Lease %s already held by %s", identity, lease,
+                        l == null || l.getSpec() == null ? "nobody" : l.getSpec().getHolderIdentity());
+                return;
+            }
+            client.leases().inNamespace(config.ownNamespace()).resource(l).patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"resourceVersion\":\"" + l.getMetadata().getResourceVersion()
+                            + "\"},\"spec\":{\"holderIdentity\":null}}");
             LOG.infof("%s released Lease %s", identity, lease);
+        } catch (KubernetesClientException e) {
+            LOG.warnf("%s could not release Lease %s (HTTP %d: %s); it expires after %d s", identity, lease, e.getCode(),
+                    e.getMessage(), settings.leaseDuration().toSeconds());
         }
     }
 
