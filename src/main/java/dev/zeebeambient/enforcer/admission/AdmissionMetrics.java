@@ -9,8 +9,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * Admission metrics (names in README):
  * {@code zeebe_ambient_admission_requests_total{decision,reason,dry_run}},
- * {@code zeebe_ambient_admission_duration_seconds}, {@code zeebe_ambient_admission_errors_total{stage}},
- * {@code zeebe_ambient_enrollments_total{origin}}.
+ * {@code zeebe_ambient_admission_duration_seconds}, {@code zeebe_ambient_admission_errors_total{stage}}
+ * (enrollments: {@code EnrollmentMetrics}).
  */
 @ApplicationScoped
 public class AdmissionMetrics {
@@ -29,7 +29,7 @@ public class AdmissionMetrics {
                 .register(registry);
     }
 
-    /** decision: enroll | skip | allow (not a Pod CREATE / not decodable) | error. */
+    /** decision: {@link Verdict.Kind#tag()}; reason: the decision's reason tag. */
     public void request(String decision, String reason, boolean dryRun, long startNanos) {
         registry.counter("zeebe.ambient.admission.requests", "decision", decision, "reason", reason,
                 "dry_run", Boolean.toString(dryRun)).increment();
@@ -39,10 +39,5 @@ public class AdmissionMetrics {
     /** stage: decode (answered 400) | internal (our bug; pod admitted unchanged). */
     public void error(String stage) {
         registry.counter("zeebe.ambient.admission.errors", "stage", stage).increment();
-    }
-
-    /** origin: admission | backstop. Dry runs are not enrollments. */
-    public void enrolled(String origin) {
-        registry.counter("zeebe.ambient.enrollments", "origin", origin).increment();
     }
 }

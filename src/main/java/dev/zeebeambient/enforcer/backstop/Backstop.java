@@ -1,12 +1,13 @@
 package dev.zeebeambient.enforcer.backstop;
 
-import dev.zeebeambient.enforcer.admission.AdmissionMetrics;
-import dev.zeebeambient.enforcer.admission.PodPatch;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Decision;
-import dev.zeebeambient.enforcer.decision.DecisionService;
+import dev.zeebeambient.enforcer.kube.DecisionService;
 import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
-import dev.zeebeambient.enforcer.decision.Enrollment;
+import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.enrollment.Enrollment;
+import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
+import dev.zeebeambient.enforcer.enrollment.Origin;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import io.fabric8.kubernetes.api.model.EventBuilder;
 import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
@@ -53,7 +54,7 @@ public class Backstop {
     private final EnforcerConfig config;
     private final DecisionService decisions;
     private final Leadership leadership;
-    private final AdmissionMetrics metrics;
+    private final EnrollmentMetrics metrics;
     private final dev.zeebeambient.enforcer.kube.NamespaceCache namespaces;
     private final Enrollment enrollment;
     private final ObjectMapper mapper;
@@ -71,7 +72,7 @@ public class Backstop {
     private long nextPatchNanos;
 
     public Backstop(KubernetesClient client, EnforcerConfig config, DecisionService decisions, Leadership leadership,
-            AdmissionMetrics metrics, dev.zeebeambient.enforcer.kube.NamespaceCache namespaces, ObjectMapper mapper,
+            EnrollmentMetrics metrics, dev.zeebeambient.enforcer.kube.NamespaceCache namespaces, ObjectMapper mapper,
             MeterRegistry registry, Watches watches) {
         this.client = client;
         this.watches = watches;
@@ -188,7 +189,7 @@ public class Backstop {
             forget(ns, name);
             return;
         }
-        DecisionService.Outcome outcome = decisions.decide(pod, ns);
+        Outcome outcome = decisions.decide(pod, ns);
         if (!outcome.namespaceLabelsKnown()) {
             // unlike the webhook, no namespaceSelector stands in front of us: never decide blind
             executor.schedule(() -> enqueue(key), 2, TimeUnit.SECONDS);
@@ -213,7 +214,7 @@ public class Backstop {
             client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patch(pod, d));
             attempts.remove(key);
             forget(ns, name);
-            metrics.enrolled("backstop");
+            metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
             event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail());
         } catch (KubernetesClientException e) {
@@ -233,7 +234,7 @@ public class Backstop {
         // only if the pod is still the version we decided on
         ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
                 .put("value", pod.getMetadata().getResourceVersion());
-        ops.addAll(PodPatch.enroll(mapper.valueToTree(pod), enrollment.labels(), enrollment.annotations(d, "backstop")));
+        ops.addAll(enrollment.patch(mapper.valueToTree(pod), d, Origin.BACKSTOP));
         return ops.toString();
     }
 
@@ -270,7 +271,7 @@ public class Backstop {
     /** Pods the webhook enrolled get their Event once they exist (the leader writes it). */
     private void eventForAdmission(Pod pod) {
         Map<String, String> a = pod.getMetadata().getAnnotations();
-        if (a == null || !"admission".equals(a.get(enrollment.byAnnotation())) || !leadership.isLeader() || config.audit()) {
+        if (a == null || !Origin.ADMISSION.tag().equals(a.get(enrollment.byAnnotation())) || !leadership.isLeader() || config.audit()) {
             return;
         }
         String created = pod.getMetadata().getCreationTimestamp();

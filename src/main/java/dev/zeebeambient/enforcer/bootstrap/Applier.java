@@ -30,20 +30,20 @@ public final class Applier {
             var op = client.resource(desired).fieldManager(fieldManager);
             GenericKubernetesResource applied = force ? op.forceConflicts().serverSideApply() : op.serverSideApply();
             if (live == null) {
-                return new ApplyOutcome(ref, "created", null);
+                return new ApplyOutcome(ref, ApplyResult.CREATED, null);
             }
             boolean same = live.getMetadata().getResourceVersion().equals(applied.getMetadata().getResourceVersion());
-            return new ApplyOutcome(ref, same ? "unchanged" : "updated", null);
+            return new ApplyOutcome(ref, same ? ApplyResult.UNCHANGED : ApplyResult.UPDATED, null);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 409 && e.getStatus() != null && e.getStatus().getDetails() != null
                     && e.getStatus().getDetails().getCauses() != null && !e.getStatus().getDetails().getCauses().isEmpty()) {
                 String causes = e.getStatus().getDetails().getCauses().stream()
                         .map(c -> "field " + c.getField() + ": " + c.getMessage())
                         .collect(Collectors.joining("; "));
-                return new ApplyOutcome(ref, "conflict", causes
+                return new ApplyOutcome(ref, ApplyResult.CONFLICT, causes
                         + " (not forced; set enforcer.bootstrap.force-conflicts=true to take these fields over)");
             }
-            return new ApplyOutcome(ref, "error", "HTTP " + e.getCode() + ": " + e.getMessage());
+            return new ApplyOutcome(ref, ApplyResult.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage());
         }
     }
 }

@@ -1,13 +1,9 @@
 package dev.zeebeambient.enforcer.bootstrap;
 
-/**
- * What one server-side apply did: {@code created}, {@code updated}, {@code unchanged} (converged:
- * no write), {@code conflict} (another manager owns a field; {@code message} names field and
- * manager) or {@code error}.
- */
-public record ApplyOutcome(String ref, String result, String message) {
+/** What one server-side apply did to the object {@code ref}; {@code message} explains a conflict or error. */
+public record ApplyOutcome(String ref, ApplyResult result, String message) {
 
     public boolean inSync() {
-        return result.equals("created") || result.equals("updated") || result.equals("unchanged");
+        return result.inSync();
     }
 }

@@ -8,7 +8,7 @@ import java.util.Map;
 /** The bootstrapper's view of the cluster after a pass; served as JSON by {@code GET /status}. */
 @RegisterForReflection
 public record BootstrapStatus(
-        String phase,
+        Phase phase,
         String lastPass,
         boolean wrote,
         Preconditions.Result preconditions,
@@ -18,13 +18,12 @@ public record BootstrapStatus(
         List<ServiceStatus> services,
         String error) {
 
-    /** Phases: {@code starting}, {@code waiting-for-preconditions}, {@code converged}, {@code conflict}, {@code error}, {@code observing} (not leader). */
     public static BootstrapStatus starting() {
-        return new BootstrapStatus("starting", null, false, null, List.of(), List.of(), List.of(), List.of(), null);
+        return new BootstrapStatus(Phase.STARTING, null, false, null, List.of(), List.of(), List.of(), List.of(), null);
     }
 
     public boolean ready() {
-        return phase.equals("converged") || phase.equals("observing");
+        return phase.ready();
     }
 
     @RegisterForReflection
@@ -32,7 +31,7 @@ public record BootstrapStatus(
     }
 
     @RegisterForReflection
-    public record ResourceStatus(String ref, boolean exists, Boolean inSync, String result, String message) {
+    public record ResourceStatus(String ref, boolean exists, Boolean inSync, ApplyResult result, String message) {
     }
 
     @RegisterForReflection

@@ -150,7 +150,7 @@ public class Bootstrapper {
         Duration next = config.bootstrap().resyncPeriod();
         try {
             passOnce();
-            if (status.phase().equals("waiting-for-preconditions") || status.phase().equals("error")) {
+            if (status.phase().retrySoon()) {
                 next = backoff;
                 backoff = min(backoff.multipliedBy(2), config.bootstrap().resyncPeriod());
             } else {
@@ -167,11 +167,11 @@ public class Bootstrapper {
         try {
             status = new Convergence(client, config).pass(leadership.isLeader());
         } catch (RuntimeException e) {
-            status = new BootstrapStatus("error", java.time.Instant.now().toString(), false, null, List.of(), List.of(),
+            status = new BootstrapStatus(Phase.ERROR, java.time.Instant.now().toString(), false, null, List.of(), List.of(),
                     List.of(), List.of(), e.toString());
         }
         report(previous, status);
-        if (status.phase().equals("converged")) {
+        if (status.phase() == Phase.CONVERGED) {
             try {
                 watchManagedObjects(status);
             } catch (RuntimeException e) {
@@ -182,15 +182,15 @@ public class Bootstrapper {
     }
 
     private void report(BootstrapStatus before, BootstrapStatus now) {
-        boolean changed = !now.phase().equals(before.phase()) || !java.util.Objects.equals(now.error(), before.error());
+        boolean changed = now.phase() != before.phase() || !java.util.Objects.equals(now.error(), before.error());
         if (now.wrote()) {
-            now.resources().stream().filter(r -> r.result().equals("created") || r.result().equals("updated"))
+            now.resources().stream().filter(r -> r.result().wrote())
                     .forEach(r -> LOG.infof("bootstrap: %s %s", r.result(), r.ref()));
         }
         if (changed) {
             switch (now.phase()) {
-                case "converged" -> LOG.infof("bootstrap converged: %d objects in sync", now.resources().size());
-                case "observing" -> LOG.infof("bootstrap: not the leader (Lease held by %s); observing only",
+                case CONVERGED -> LOG.infof("bootstrap converged: %d objects in sync", now.resources().size());
+                case OBSERVING -> LOG.infof("bootstrap: not the leader (Lease held by %s); observing only",
                         leadership.holder() == null || leadership.holder().equals(leadership.identity())
                                 ? "nobody yet" : leadership.holder());
                 default -> LOG.warnf("bootstrap %s: %s", now.phase(), now.error());

@@ -21,7 +21,30 @@ import java.util.stream.Collectors;
  */
 public final class Cleanup {
 
-    public record Outcome(String ref, String result, String detail) {
+    public record Outcome(String ref, Result result, String detail) {
+    }
+
+    /** What cleanup did to one object. */
+    public enum Result {
+        /** ours alone: deleted */
+        DELETED,
+        /** not ours (or kept because it would be invalid without our fields) */
+        KEPT,
+        /** co-owned: only our fields were released */
+        RELEASED,
+        /** nothing there */
+        ABSENT,
+        ERROR;
+
+        @com.fasterxml.jackson.annotation.JsonValue
+        public String tag() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        @Override
+        public String toString() {
+            return tag();
+        }
     }
 
     private final KubernetesClient client;
@@ -43,7 +66,7 @@ public final class Cleanup {
             try {
                 GenericKubernetesResource live = client.resource(desired).get();
                 if (live == null) {
-                    out.add(new Outcome(ref, "absent", null));
+                    out.add(new Outcome(ref, Result.ABSENT, null));
                     continue;
                 }
                 Map<String, String> labels = live.getMetadata().getLabels();
@@ -52,7 +75,7 @@ public final class Cleanup {
                 boolean ours = labels != null && manager.equals(labels.get(DesiredState.MANAGED_BY))
                         && fields.stream().anyMatch(f -> manager.equals(f.getManager()));
                 if (!ours) {
-                    out.add(new Outcome(ref, "kept", "not managed by " + manager));
+                    out.add(new Outcome(ref, Result.KEPT, "not managed by " + manager));
                     continue;
                 }
                 List<String> others = fields.stream()
@@ -61,7 +84,7 @@ public final class Cleanup {
                         .map(ManagedFieldsEntry::getManager).distinct().toList();
                 if (others.isEmpty()) {
                     client.resource(live).delete();
-                    out.add(new Outcome(ref, "deleted", null));
+                    out.add(new Outcome(ref, Result.DELETED, null));
                 } else {
                     GenericKubernetesResource empty = new GenericKubernetesResource();
                     empty.setApiVersion(desired.getApiVersion());
@@ -70,21 +93,21 @@ public final class Cleanup {
                             .withNamespace(desired.getMetadata().getNamespace()).build());
                     try {
                         client.resource(empty).fieldManager(manager).serverSideApply();
-                        out.add(new Outcome(ref, "released", "kept for " + String.join(", ", others)));
+                        out.add(new Outcome(ref, Result.RELEASED, "kept for " + String.join(", ", others)));
                     } catch (KubernetesClientException invalid) {
                         if (invalid.getCode() != 422) {
                             throw invalid;
                         }
                         // the others only decorate it; without our fields it would be invalid: leave it to them
-                        out.add(new Outcome(ref, "kept", "shared with " + String.join(", ", others)
+                        out.add(new Outcome(ref, Result.KEPT, "shared with " + String.join(", ", others)
                                 + ", and invalid without our fields; delete it yourself if intended"));
                     }
                 }
             } catch (KubernetesClientException e) {
                 if (e.getCode() == 404) {
-                    out.add(new Outcome(ref, "absent", "kind not installed"));
+                    out.add(new Outcome(ref, Result.ABSENT, "kind not installed"));
                 } else {
-                    out.add(new Outcome(ref, "error", "HTTP " + e.getCode() + ": " + e.getMessage()));
+                    out.add(new Outcome(ref, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
                 }
             }
         }

@@ -34,7 +34,7 @@ public final class Convergence {
         String now = Instant.now().toString();
         Preconditions.Result pre = Preconditions.check(client, config);
         if (!pre.ok()) {
-            return new BootstrapStatus("waiting-for-preconditions", now, false, pre, List.of(), List.of(), List.of(),
+            return new BootstrapStatus(Phase.WAITING_FOR_PRECONDITIONS, now, false, pre, List.of(), List.of(), List.of(),
                     List.of(), String.join("; ", pre.missing()));
         }
         List<BootstrapStatus.SelectorStatus> selectorStatus = new ArrayList<>();
@@ -56,16 +56,16 @@ public final class Convergence {
         for (GenericKubernetesResource desired : DesiredState.build(config, selectors)) {
             if (write) {
                 ApplyOutcome o = applier.apply(desired);
-                wrote |= o.result().equals("created") || o.result().equals("updated");
-                conflict |= o.result().equals("conflict");
+                wrote |= o.result().wrote();
+                conflict |= o.result() == ApplyResult.CONFLICT;
                 if (!o.inSync()) {
                     problems.add(o.ref() + ": " + o.message());
                 }
-                resources.add(new BootstrapStatus.ResourceStatus(o.ref(), !o.result().equals("error") || exists(desired),
+                resources.add(new BootstrapStatus.ResourceStatus(o.ref(), o.result() != ApplyResult.ERROR || exists(desired),
                         o.inSync(), o.result(), o.message()));
             } else {
                 resources.add(new BootstrapStatus.ResourceStatus(DesiredState.ref(desired), exists(desired), null,
-                        "not-leader", "another replica holds the lease and writes"));
+                        ApplyResult.NOT_LEADER, "another replica holds the lease and writes"));
             }
         }
         List<BootstrapStatus.GatewayStatus> gateways = new ArrayList<>();
@@ -76,7 +76,7 @@ public final class Convergence {
         for (Target t : config.targets()) {
             services.add(new BootstrapStatus.ServiceStatus("Service " + t.namespace() + "/" + t.name(), readyEndpoints(t)));
         }
-        String phase = !write ? "observing" : conflict ? "conflict" : problems.isEmpty() ? "converged" : "error";
+        Phase phase = !write ? Phase.OBSERVING : conflict ? Phase.CONFLICT : problems.isEmpty() ? Phase.CONVERGED : Phase.ERROR;
         return new BootstrapStatus(phase, now, wrote, pre, selectorStatus, resources, gateways, services,
                 problems.isEmpty() ? null : String.join("; ", problems));
     }

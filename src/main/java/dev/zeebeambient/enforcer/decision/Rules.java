@@ -28,13 +28,4 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
                 Set.copyOf(c.serverComponents()), Set.copyOf(c.detection().freeTextEnv()),
                 c.detection().readSecrets(), c.bootstrap().enrollGatewayPods());
     }
-
-    /** The seed's defaults (what {@link EnforcerConfig} defaults to), for tests and benchmarks. */
-    public static Rules defaults() {
-        return new Rules(List.of(Target.parse("camunda/camunda-zeebe-gateway-grpc:26500")), "cluster.local",
-                "zeebe-ambient-enforcer.io/enabled", "true",
-                Set.of("kube-system", "kube-public", "kube-node-lease", "istio-system", "zeebe-ambient-enforcer"),
-                "zeebe-ambient-enforcer.io/enroll", Set.of("zeebe-gateway", "zeebe-broker", "orchestration"),
-                Set.of("SPRING_APPLICATION_JSON", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS"), false, false);
-    }
 }

@@ -39,7 +39,7 @@ public class BootstrapHealth implements HealthCheck {
         } else {
             BootstrapStatus s = bootstrapper.status();
             up = s.ready();
-            b.withData("phase", s.phase());
+            b.withData("phase", s.phase().tag());
             if (s.error() != null) {
                 b.withData("message", s.error());
             }

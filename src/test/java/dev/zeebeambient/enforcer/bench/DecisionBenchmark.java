@@ -4,16 +4,17 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.zeebeambient.enforcer.admission.AdmissionCodec;
-import dev.zeebeambient.enforcer.admission.AdmissionRequest;
-import dev.zeebeambient.enforcer.admission.PodPatch;
-import dev.zeebeambient.enforcer.decision.Decision;
+import dev.zeebeambient.enforcer.admission.AdmissionHandler;
+import dev.zeebeambient.enforcer.admission.AdmissionMetrics;
 import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
+import dev.zeebeambient.enforcer.decision.Outcome;
 import dev.zeebeambient.enforcer.decision.PodContext;
-import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.SourceRef;
-import io.fabric8.kubernetes.api.model.Pod;
+import dev.zeebeambient.enforcer.enrollment.Enrollment;
+import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
+import dev.zeebeambient.enforcer.testsupport.TestConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -26,7 +27,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -50,15 +50,14 @@ public class DecisionBenchmark {
     static final ObjectMapper M = new ObjectMapper();
     static final SourceRef CM = SourceRef.configMap("camunda-operate-configuration");
 
-    AdmissionCodec codec;
+    AdmissionHandler handler;
     EnrollmentDecider decider;
     ResolvedSources sources;
     byte[] body;
 
     @Setup
     public void setup() throws Exception {
-        codec = new AdmissionCodec(M);
-        decider = new EnrollmentDecider(Rules.defaults());
+        decider = new EnrollmentDecider(TestConfig.rules());
         sources = new ResolvedSources(Map.of(CM, Map.of("application.yaml", """
                 camunda:
                   operate:
@@ -67,6 +66,10 @@ public class DecisionBenchmark {
                       gatewayAddress: "camunda-zeebe-gateway-grpc.camunda:26500"
                 """)), Set.of());
         body = M.writeValueAsBytes(review(pods().get(pod)));
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        handler = new AdmissionHandler(M, (p, ns) -> new Outcome(decider.decide(new PodContext(p, ns,
+                Map.of("zeebe-ambient-enforcer.io/enabled", "true"), Map.of(), sources)), true, Set.of()),
+                new Enrollment(TestConfig.defaults()), false, new AdmissionMetrics(registry), new EnrollmentMetrics(registry));
     }
 
     static Map<String, ObjectNode> pods() {
@@ -113,15 +116,10 @@ public class DecisionBenchmark {
         return r;
     }
 
+    /** The application's AdmissionHandler (decode, decide, verdict, encode, metrics), deciding without I/O. */
     @Benchmark
-    public byte[] decodeDecidePatchEncode() throws Exception {
-        AdmissionRequest req = codec.decode(body);
-        Pod p = M.treeToValue(req.object(), Pod.class);
-        Decision d = decider.decide(new PodContext(p, req.namespace(), Map.of("zeebe-ambient-enforcer.io/enabled", "true"),
-                Map.of(), sources));
-        ArrayNode patch = d.enroll() ? PodPatch.enroll(req.object(), Map.of("istio.io/dataplane-mode", "ambient"),
-                Map.of("zeebe-ambient-enforcer.io/enrolled-because", d.detail())) : null;
-        return codec.encode(req.uid(), patch, List.of());
+    public byte[] decodeDecidePatchEncode() {
+        return handler.handle(body).body();
     }
 
     @Benchmark

@@ -120,7 +120,7 @@ class BootstrapTest {
     @SuppressWarnings("unchecked")
     void emptyClusterGetsAllObjectsValidAgainstTheRealSchemas() {
         BootstrapStatus s = pass();
-        assertEquals("converged", s.phase(), s.error());
+        assertEquals("converged", s.phase().tag(), s.error());
         assertEquals(4, s.resources().size());
         s.resources().forEach(r -> assertTrue(r.exists() && Boolean.TRUE.equals(r.inSync()), r.toString()));
 
@@ -178,7 +178,7 @@ class BootstrapTest {
         Map<String, String> before = resourceVersions();
         BootstrapStatus again = pass();
         assertFalse(again.wrote());
-        again.resources().forEach(r -> assertEquals("unchanged", r.result(), r.ref()));
+        again.resources().forEach(r -> assertEquals("unchanged", r.result().tag(), r.ref()));
         assertEquals(before, resourceVersions());
     }
 
@@ -196,7 +196,7 @@ class BootstrapTest {
             return s;
         });
         BootstrapStatus s = pass(); // the watch may already have repaired it; either way the result is the same
-        assertEquals("converged", s.phase(), s.error());
+        assertEquals("converged", s.phase().tag(), s.error());
         assertNotNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
         assertEquals("waypoint", k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").get()
                 .getMetadata().getLabels().get("istio.io/use-waypoint"));
@@ -205,7 +205,7 @@ class BootstrapTest {
     @Test
     @Order(2)
     void aDeletedObjectIsRestoredByTheWatchWithoutWaitingForTheResync() {
-        assertEquals("converged", pass().phase());
+        assertEquals("converged", pass().phase().tag());
         k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
         // the resync period is 1 h in this profile: only the watch can bring it back
         Instant until = Instant.now().plusSeconds(20);
@@ -233,9 +233,9 @@ class BootstrapTest {
         k8s.resource(theirs).fieldManager("platform-team").forceConflicts().serverSideApply();
 
         BootstrapStatus s = pass();
-        assertEquals("conflict", s.phase());
+        assertEquals("conflict", s.phase().tag());
         var dr = s.resources().stream().filter(r -> r.ref().startsWith("DestinationRule")).findFirst().orElseThrow();
-        assertEquals("conflict", dr.result());
+        assertEquals("conflict", dr.result().tag());
         assertTrue(dr.message().contains("field .spec.trafficPolicy.loadBalancer.simple: conflict with \"platform-team\""),
                 dr.message());
         assertTrue(dr.message().contains("enforcer.bootstrap.force-conflicts=true"), dr.message());
@@ -249,8 +249,8 @@ class BootstrapTest {
         // forcing is explicit: the same apply with force takes the field back
         ApplyOutcome forced = new Applier(app, config.bootstrap().fieldManager(), true)
                 .apply(DesiredState.destinationRule(config.bootstrap(), config.targets().get(0), config.clusterDomain()));
-        assertEquals("updated", forced.result());
-        assertEquals("converged", pass().phase());
+        assertEquals("updated", forced.result().tag());
+        assertEquals("converged", pass().phase().tag());
     }
 
     @Test
@@ -272,7 +272,7 @@ class BootstrapTest {
                 .addNewPort().withName("grpc").withPort(26500).endPort().build()).create();
 
         BootstrapStatus s = pass();
-        assertEquals("converged", s.phase(), s.error());
+        assertEquals("converged", s.phase().tag(), s.error());
         assertTrue(s.gateways().get(0).programmed());
         assertEquals(List.of("10.0.0.42"), s.gateways().get(0).addresses());
         assertEquals(2, s.services().get(0).readyEndpoints());
@@ -309,12 +309,12 @@ class BootstrapTest {
             k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
             awaitGone(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc");
             BootstrapStatus observed = follower.passOnce();
-            assertEquals("observing", observed.phase());
+            assertEquals("observing", observed.phase().tag());
             assertFalse(observed.wrote(), "the follower writes nothing");
-            observed.resources().forEach(r -> assertEquals("not-leader", r.result(), r.ref()));
+            observed.resources().forEach(r -> assertEquals("not-leader", r.result().tag(), r.ref()));
             assertNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"), "not restored by the follower");
             BootstrapStatus led = leader.passOnce();
-            assertEquals("converged", led.phase());
+            assertEquals("converged", led.phase().tag());
             assertTrue(led.wrote(), "the leader restores it");
             assertNotNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
         } finally {
@@ -339,7 +339,7 @@ class BootstrapTest {
         k8s.apiextensions().v1().customResourceDefinitions().withName("destinationrules.networking.istio.io")
                 .waitUntilCondition(c -> c == null, 60, TimeUnit.SECONDS);
         BootstrapStatus s = pass();
-        assertEquals("waiting-for-preconditions", s.phase());
+        assertEquals("waiting-for-preconditions", s.phase().tag());
         assertFalse(s.preconditions().crds().get("destinationrules.networking.istio.io"));
         assertTrue(s.error().contains("Istio CRDs") && s.error().contains("istioctl install --set profile=ambient"), s.error());
         given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(503)
@@ -349,14 +349,14 @@ class BootstrapTest {
 
         KubeTestCluster.get().reinstallCrds();
         BootstrapStatus after = pass();
-        assertEquals("converged", after.phase(), after.error());
+        assertEquals("converged", after.phase().tag(), after.error());
         assertNotNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
     }
 
     @Test
     @Order(8)
     void cleanupRemovesOnlyOurs() {
-        assertEquals("converged", pass().phase());
+        assertEquals("converged", pass().phase().tag());
         leadership.end(); // the running enforcer must not repair what cleanup removes (README: scale it down first)
         try {
             cleanupSteps();
@@ -384,7 +384,7 @@ class BootstrapTest {
         assertNotNull(k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway").get(), "chart Service untouched");
 
         // a Service the other manager really co-owns (the seed's hand-applied one): only our fields go
-        assertEquals("converged", new Convergence(app, config).pass(true).phase());
+        assertEquals("converged", new Convergence(app, config).pass(true).phase().tag());
         k8s.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway-grpc").withNamespace("camunda")
                 .addToLabels("team", "platform").endMetadata().withNewSpec()
                 .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
@@ -396,10 +396,10 @@ class BootstrapTest {
         assertFalse(svc.getMetadata().getLabels().containsKey("istio.io/use-waypoint"), "our fields released");
         assertFalse(svc.getMetadata().getLabels().containsKey("app.kubernetes.io/managed-by"));
         // a second cleanup finds nothing of ours
-        new Cleanup(app, config).run().forEach(o -> assertTrue(o.result().equals("absent") || o.result().equals("kept"), o.toString()));
+        new Cleanup(app, config).run().forEach(o -> assertTrue(o.result() == Cleanup.Result.ABSENT || o.result() == Cleanup.Result.KEPT, o.toString()));
     }
 
     Map<String, String> cleanup() {
-        return new Cleanup(app, config).run().stream().collect(Collectors.toMap(Cleanup.Outcome::ref, Cleanup.Outcome::result));
+        return new Cleanup(app, config).run().stream().collect(Collectors.toMap(Cleanup.Outcome::ref, o -> o.result().tag()));
     }
 }

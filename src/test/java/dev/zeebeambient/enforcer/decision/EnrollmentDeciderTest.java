@@ -17,7 +17,7 @@ class EnrollmentDeciderTest {
 
     static final Target GW = Target.parse("camunda/camunda-zeebe-gateway-grpc:26500");
     static final Map<String, String> OPTED_IN = Map.of("zeebe-ambient-enforcer.io/enabled", "true");
-    final EnrollmentDecider decider = new EnrollmentDecider(Rules.defaults());
+    final EnrollmentDecider decider = new EnrollmentDecider(dev.zeebeambient.enforcer.testsupport.TestConfig.rules());
 
     static PodBuilder client() {
         return new PodBuilder().withNewMetadata().withGenerateName("worker-").endMetadata()
@@ -170,7 +170,7 @@ class EnrollmentDeciderTest {
 
     @Test
     void gatewayPodsAreEnrolledOnlyWhenConfigured() {
-        Rules r = Rules.defaults();
+        Rules r = dev.zeebeambient.enforcer.testsupport.TestConfig.rules();
         EnrollmentDecider enrolling = new EnrollmentDecider(new Rules(r.targets(), r.clusterDomain(), r.optInKey(),
                 r.optInValue(), r.excludedNamespaces(), r.enrollKey(), r.serverComponents(), r.freeTextEnv(), r.readSecrets(), true));
         Pod gateway = nonClient().editMetadata().addToLabels("app", "zeebe-gw").endMetadata().build();

@@ -3,19 +3,24 @@ package dev.zeebeambient.enforcer.fuzz;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.admission.AdmissionCodec;
+import dev.zeebeambient.enforcer.admission.AdmissionHandler;
+import dev.zeebeambient.enforcer.admission.AdmissionMetrics;
+import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.enrollment.Enrollment;
+import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
+import dev.zeebeambient.enforcer.testsupport.TestConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Base64;
+import java.util.Set;
 import dev.zeebeambient.enforcer.admission.AdmissionRequest;
 import dev.zeebeambient.enforcer.admission.BadReviewException;
-import dev.zeebeambient.enforcer.admission.PodPatch;
-import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
 import dev.zeebeambient.enforcer.decision.PodContext;
 import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.detection.AddressMatcher;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.Target;
-import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.zjsonpatch.JsonPatch;
 
 import java.util.List;
@@ -23,6 +28,7 @@ import java.util.Locale;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -34,7 +40,7 @@ class AdmissionFuzzTest {
 
     static final ObjectMapper M = new ObjectMapper();
     static final AdmissionCodec CODEC = new AdmissionCodec(M);
-    static final EnrollmentDecider DECIDER = new EnrollmentDecider(Rules.defaults());
+    static final EnrollmentDecider DECIDER = new EnrollmentDecider(TestConfig.rules());
     static final AddressMatcher MATCHER = new AddressMatcher(List.of(Target.parse("camunda/camunda-zeebe-gateway-grpc:26500")),
             "cluster.local");
 
@@ -49,46 +55,61 @@ class AdmissionFuzzTest {
         checkAddress(value);
     }
 
+    static final Map<String, String> OPTED_IN = Map.of("zeebe-ambient-enforcer.io/enabled", "true");
+
+    /** The application's own pipeline (AdmissionHandler), deciding with the pure decider; labels unknown when asked. */
+    static AdmissionHandler handler(boolean audit, boolean namespaceKnown) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        return new AdmissionHandler(M, (pod, ns) -> new Outcome(DECIDER.decide(new PodContext(pod, ns,
+                namespaceKnown ? OPTED_IN : null, Map.of(), ResolvedSources.NONE)), namespaceKnown, Set.of()),
+                new Enrollment(TestConfig.defaults()), audit, new AdmissionMetrics(registry), new EnrollmentMetrics(registry));
+    }
+
+    static final AdmissionHandler ENFORCE = handler(false, true);
+    static final AdmissionHandler AUDIT = handler(true, true);
+    static final AdmissionHandler BLIND = handler(false, false);
+
+    /**
+     * Through the real pipeline, in enforce mode, audit mode and with unknown namespace labels:
+     * nothing escapes; an undecodable review gets 400, every other one 200 allowed with its uid;
+     * an enforcing patch applies and sets the label; audit mode never patches.
+     */
     static void checkAdmissionPath(byte[] body) throws Exception {
         AdmissionRequest req;
         try {
             req = CODEC.decode(body);
         } catch (BadReviewException expected) {
-            return; // answered 400
+            for (AdmissionHandler h : List.of(ENFORCE, AUDIT, BLIND)) {
+                assertEquals(400, h.handle(body).status(), "a body the codec rejects is answered 400");
+            }
+            return;
         }
-        ArrayNode patch = null;
-        if (req.isPodCreate() && req.object() != null) {
-            Pod pod;
-            try {
-                pod = M.treeToValue(req.object(), Pod.class);
-            } catch (Exception undecodable) {
-                return; // answered allowed + warning
-            }
-            if (pod == null) {
-                return;
-            }
-            Decision d = DECIDER.decide(new PodContext(pod, req.namespace(), Map.of("zeebe-ambient-enforcer.io/enabled", "true"),
-                    Map.of(), ResolvedSources.NONE));
-            if (d.enroll()) {
-                patch = PodPatch.enroll(req.object(), Map.of("istio.io/dataplane-mode", "ambient"),
-                        Map.of("zeebe-ambient-enforcer.io/enrolled-because", d.detail()));
+        JsonNode enforced = answer(ENFORCE, body, req);
+        JsonNode audited = answer(AUDIT, body, req);
+        JsonNode blind = answer(BLIND, body, req);
+        assertFalse(audited.has("patch"), "audit mode never patches");
+        for (JsonNode response : List.of(enforced, blind)) {
+            if (response.has("patch")) {
+                assertEquals("JSONPatch", response.path("patchType").asText());
+                assertTrue(req.isPodCreate(), "only a Pod CREATE is patched");
+                JsonNode patch = M.readTree(Base64.getDecoder().decode(response.path("patch").asText()));
                 JsonNode patched = JsonPatch.apply(patch, req.object());
                 assertEquals("ambient", patched.path("metadata").path("labels").path("istio.io/dataplane-mode").asText());
             }
         }
-        JsonNode response;
-        try {
-            response = M.readTree(CODEC.encode(req.uid(), patch, List.of())).path("response");
-        } catch (java.io.IOException e) {
-            throw new AssertionError("the encoded response is not JSON", e);
+        String blindText = blind.path("warnings").toString();
+        if (req.isPodCreate() && !blindText.contains("not a decodable Pod") && !blindText.contains("internal error")) {
+            assertTrue(blindText.contains("labels of namespace"), "a decision without namespace labels says so: " + blind);
         }
+    }
+
+    static JsonNode answer(AdmissionHandler h, byte[] body, AdmissionRequest req) throws Exception {
+        AdmissionHandler.Answer a = h.handle(body);
+        assertEquals(200, a.status());
+        JsonNode response = M.readTree(a.body()).path("response");
         assertEquals(req.uid(), response.path("uid").asText(), "the response answers this request");
         assertTrue(response.path("allowed").asBoolean(), "never denies");
-        assertEquals(patch != null, response.path("patch").isTextual(), "a patch exactly when the pod is enrolled");
-        if (patch != null) {
-            assertEquals("JSONPatch", response.path("patchType").asText());
-            assertEquals(patch, M.readTree(java.util.Base64.getDecoder().decode(response.path("patch").asText())));
-        }
+        return response;
     }
 
     /** The address parser never throws, and never matches a value that does not name the target. */

@@ -1,12 +1,15 @@
-package dev.zeebeambient.enforcer.decision;
+package dev.zeebeambient.enforcer.kube;
 
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.SourceRef;
 import dev.zeebeambient.enforcer.detection.Target;
-import dev.zeebeambient.enforcer.kube.NamespaceCache;
-import dev.zeebeambient.enforcer.kube.SourceResolver;
-import dev.zeebeambient.enforcer.kube.TargetServices;
+import dev.zeebeambient.enforcer.decision.Decision;
+import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
+import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.decision.PodContext;
+import dev.zeebeambient.enforcer.decision.Reason;
+import dev.zeebeambient.enforcer.decision.Rules;
 import io.fabric8.kubernetes.api.model.Pod;
 import jakarta.enterprise.context.ApplicationScoped;
 
@@ -14,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Gathers what the pure {@link EnrollmentDecider} needs (namespace labels from the cache, target
+ * The impure half of a decision: gathers what the pure {@link EnrollmentDecider} needs (namespace labels from the cache, target
  * selectors, referenced ConfigMaps) and decides. The webhook and the backstop both come here, so
  * they can never disagree.
  */
@@ -31,10 +34,6 @@ public class DecisionService {
         this.namespaces = namespaces;
         this.targets = targets;
         this.resolver = resolver;
-    }
-
-    /** The decision plus what it could not see (reported as warnings / in status). */
-    public record Outcome(Decision decision, boolean namespaceLabelsKnown, Set<SourceRef> unavailable) {
     }
 
     public Outcome decide(Pod pod, String namespace) {

@@ -1,6 +1,10 @@
-package dev.zeebeambient.enforcer.decision;
+package dev.zeebeambient.enforcer.enrollment;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.decision.Decision;
+import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -12,7 +16,11 @@ public final class Enrollment {
     private final String byAnnotation;
 
     public Enrollment(EnforcerConfig config) {
-        this.reasonAnnotation = config.reasonAnnotation();
+        this(config.reasonAnnotation());
+    }
+
+    public Enrollment(String reasonAnnotation) {
+        this.reasonAnnotation = reasonAnnotation;
         int slash = reasonAnnotation.indexOf('/');
         this.byAnnotation = (slash > 0 ? reasonAnnotation.substring(0, slash + 1) : "") + "enrolled-by";
     }
@@ -21,13 +29,21 @@ public final class Enrollment {
         return Map.of(EnrollmentDecider.DATAPLANE_MODE, EnrollmentDecider.AMBIENT);
     }
 
-    /** origin: {@code admission} or {@code backstop}. */
-    public Map<String, String> annotations(Decision d, String origin) {
+    public Map<String, String> annotations(Decision d, Origin origin) {
         Map<String, String> a = new LinkedHashMap<>();
         String detail = d.detail();
         a.put(reasonAnnotation, detail.length() <= 1024 ? detail : detail.substring(0, 1021) + "...");
-        a.put(byAnnotation, origin);
+        a.put(byAnnotation, origin.tag());
         return a;
+    }
+
+    /** The RFC 6902 operations that enroll {@code pod} (its JSON as received or as stored). */
+    public ArrayNode patch(JsonNode pod, Decision d, Origin origin) {
+        return PodPatch.enroll(pod, labels(), annotations(d, origin));
+    }
+
+    public String reasonAnnotation() {
+        return reasonAnnotation;
     }
 
     public String byAnnotation() {

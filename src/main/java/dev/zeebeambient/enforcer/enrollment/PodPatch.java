@@ -1,4 +1,4 @@
-package dev.zeebeambient.enforcer.admission;
+package dev.zeebeambient.enforcer.enrollment;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;

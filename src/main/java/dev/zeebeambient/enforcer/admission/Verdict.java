@@ -1,0 +1,133 @@
+package dev.zeebeambient.enforcer.admission;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.zeebeambient.enforcer.decision.Decision;
+import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.detection.SourceRef;
+import dev.zeebeambient.enforcer.enrollment.Enrollment;
+import dev.zeebeambient.enforcer.enrollment.Origin;
+import io.fabric8.kubernetes.api.model.Pod;
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The answer to one AdmissionReview as a value (like controller-runtime's {@code Response}):
+ * always allowed, a patch or none, warnings for the kubectl user, the metric labels and the log
+ * line. Computed by the pure functions below; {@link AdmissionHandler} encodes, counts and logs
+ * it in one place, so no branch can miss its counter.
+ */
+public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> warnings, Logger.Level logLevel, String log) {
+
+    static final String PREFIX = "zeebe-ambient-enforcer: ";
+    static final int MAX_WARNING = 119;
+
+    /** The {@code decision} label of {@code zeebe_ambient_admission_requests_total}. */
+    public enum Kind {
+        ENROLL("enroll"),
+        WOULD_ENROLL("would-enroll"),
+        SKIP("skip"),
+        /** not a Pod CREATE, or not a decodable Pod: allowed unchanged */
+        ALLOW("allow"),
+        /** our bug: allowed unchanged */
+        ERROR("error");
+
+        private final String tag;
+
+        Kind(String tag) {
+            this.tag = tag;
+        }
+
+        public String tag() {
+            return tag;
+        }
+    }
+
+    /** Whether the pod is patched (an enrollment unless it is a dry run). */
+    public boolean patched() {
+        return patch != null;
+    }
+
+    static Verdict notPodCreate() {
+        return new Verdict(Kind.ALLOW, "not-pod-create", null, List.of(), Logger.Level.TRACE, null);
+    }
+
+    static Verdict undecodable(AdmissionRequest req) {
+        return new Verdict(Kind.ALLOW, "undecodable-pod", null, List.of(warning("object is not a decodable Pod; not checked")),
+                Logger.Level.WARN, "admission uid " + req.uid() + " in namespace " + req.namespace()
+                        + ": object is not a decodable Pod; admitted unchanged");
+    }
+
+    static Verdict internalError(AdmissionRequest req) {
+        return new Verdict(Kind.ERROR, "internal-error", null,
+                List.of(warning("internal error, pod admitted unchanged (see enforcer logs)")), Logger.Level.ERROR,
+                "internal error on admission uid " + req.uid() + " for " + req.namespace() + "/" + req.name()
+                        + "; pod admitted unchanged");
+    }
+
+    /** The namespace a pod is created in: the request's, else the object's (generateName pods may lack it). */
+    static String namespace(AdmissionRequest req, Pod pod) {
+        return req.namespace() != null && !req.namespace().isEmpty() ? req.namespace()
+                : pod.getMetadata() == null ? null : pod.getMetadata().getNamespace();
+    }
+
+    /** The verdict for a decided Pod CREATE: a pure function of request, pod, outcome and mode. */
+    static Verdict of(AdmissionRequest req, Pod pod, Outcome outcome, boolean audit, Enrollment enrollment) {
+        String ns = namespace(req, pod);
+        Decision d = outcome.decision();
+        String who = podName(ns, pod, req);
+        String because = d.evidence().map(e -> e.source() + " -> " + e.target().name()).orElse(d.detail());
+        List<String> warnings = new ArrayList<>();
+        Kind kind;
+        ArrayNode patch = null;
+        Logger.Level level;
+        String log;
+        if (d.enroll() && audit) {
+            kind = Kind.WOULD_ENROLL;
+            warnings.add(warning("audit mode, unchanged; would enroll: " + because));
+            level = Logger.Level.INFO;
+            log = "audit: would enroll pod " + who + " in ambient: " + d.detail();
+        } else if (d.enroll()) {
+            kind = Kind.ENROLL;
+            patch = enrollment.patch(req.object(), d, Origin.ADMISSION);
+            warnings.add(warning("enrolled in ambient: " + because));
+            level = Logger.Level.INFO;
+            log = "enrolled pod " + who + " in ambient" + (req.dryRun() ? " (dry run)" : "") + ": " + d.detail();
+        } else if (d.reason().notable() && d.evidence().isPresent()) {
+            kind = Kind.SKIP;
+            warnings.add(warning("Zeebe client not enrolled: " + d.detail()));
+            level = Logger.Level.INFO;
+            log = "Zeebe client pod " + who + " not enrolled (" + d.reason().tag() + "): " + d.detail() + "; client evidence: "
+                    + d.evidence().get().describe();
+        } else {
+            kind = Kind.SKIP;
+            level = Logger.Level.DEBUG;
+            log = "pod " + who + " skipped (" + d.reason().tag() + "): " + d.detail();
+        }
+        if (!outcome.namespaceLabelsKnown()) {
+            warnings.add(warning("labels of namespace " + ns + " not loaded yet; decided from the pod alone"));
+        }
+        for (SourceRef r : outcome.unavailable()) {
+            warnings.add(warning("could not read " + r + " in time; it was not checked"));
+        }
+        return new Verdict(kind, d.reason().tag(), patch, List.copyOf(warnings), level, log);
+    }
+
+    private static String podName(String ns, Pod pod, AdmissionRequest req) {
+        var m = pod.getMetadata();
+        String name = m == null ? null : m.getName();
+        if (name == null || name.isEmpty()) {
+            name = m != null && m.getGenerateName() != null ? m.getGenerateName() + "*" : req.name();
+        }
+        return ns + "/" + name;
+    }
+
+    static String warning(String text) {
+        return truncate(PREFIX + text, MAX_WARNING);
+    }
+
+    static String truncate(String s, int max) {
+        return s.length() <= max ? s : s.substring(0, max - 3) + "...";
+    }
+}

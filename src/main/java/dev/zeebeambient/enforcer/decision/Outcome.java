@@ -1,0 +1,12 @@
+package dev.zeebeambient.enforcer.decision;
+
+import dev.zeebeambient.enforcer.detection.SourceRef;
+
+import java.util.Set;
+
+/**
+ * A decision plus what it could not see: namespace labels not loaded yet, ConfigMaps/Secrets not
+ * readable in time. Both are told to the user (warnings, status), never hidden.
+ */
+public record Outcome(Decision decision, boolean namespaceLabelsKnown, Set<SourceRef> unavailable) {
+}
