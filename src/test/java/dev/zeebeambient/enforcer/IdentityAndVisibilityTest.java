@@ -88,7 +88,7 @@ class IdentityAndVisibilityTest {
             Leadership stranded = new Leadership(nobody, config, null);
             stranded.begin();
             try {
-                Duration lease = config.bootstrap().leaderElection().leaseDuration();
+                Duration lease = config.leaderElection().leaseDuration();
                 assertNull(stranded.leaderlessProblem(), "not at once");
                 await(() -> stranded.leaderlessProblem() != null, lease.multipliedBy(5), "leaderless reported");
                 assertFalse(stranded.isLeader());

@@ -184,9 +184,14 @@ public interface EnforcerConfig {
         boolean enrollGatewayPods();
 
         WaypointDefaults waypointDefaults();
-
-        LeaderElection leaderElection();
     }
+
+    /**
+     * Which replica writes (bootstrapper, backstop, self-managed TLS). Formerly under
+     * {@code enforcer.bootstrap.leader-election.*}: those keys still work, with a warning
+     * ({@code DeprecatedKeys}).
+     */
+    LeaderElection leaderElection();
 
     interface WaypointDefaults {
         /** Write the {@code gateway.istio.io/defaults-for-class: istio-waypoint} ConfigMap. */
@@ -213,6 +218,7 @@ public interface EnforcerConfig {
     }
 
     interface LeaderElection {
+        /** Off: every replica writes (only for a single replica). */
         @WithDefault("true")
         boolean enabled();
 

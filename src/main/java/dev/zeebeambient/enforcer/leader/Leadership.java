@@ -60,7 +60,7 @@ public class Leadership {
     public Leadership(KubernetesClient client, EnforcerConfig config, MeterRegistry registry) {
         this.client = client;
         this.config = config;
-        this.settings = config.bootstrap().leaderElection();
+        this.settings = config.leaderElection();
         // the pod name (HOSTNAME) plus a random suffix: a restarted container never reuses the Lease of its predecessor
         this.identity = settings.identity()
                 .orElseGet(() -> System.getenv().getOrDefault("HOSTNAME", "enforcer") + "-" + UUID.randomUUID().toString().substring(0, 8));

@@ -24,6 +24,7 @@ public final class TestConfig {
     public static EnforcerConfig with(Map<String, String> properties) {
         return new SmallRyeConfigBuilder()
                 .withMapping(EnforcerConfig.class)
+                .addDiscoveredInterceptors() // as in the app: CleanupModeConfig, DeprecatedKeys
                 .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter()) // "10s", as in Quarkus
                 .withSources(new PropertiesConfigSource(properties, "test", 500))
                 .build()
