@@ -4,6 +4,12 @@ import dev.zeebeambient.enforcer.tls.Pki;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
 
+import io.smallrye.config.PropertiesConfigSource;
+import io.smallrye.config.SmallRyeConfig;
+import io.smallrye.config.SmallRyeConfigBuilder;
+
+import java.io.IOException;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -23,11 +29,10 @@ public final class Main {
     }
 
     public static void main(String... args) throws Exception {
-        if ("true".equalsIgnoreCase(setting("enforcer.self-managed-tls.enabled", "ENFORCER_SELF_MANAGED_TLS_ENABLED", "false"))) {
-            Path cert = Paths.get(setting("quarkus.tls.admission.key-store.pem.0.cert", "ENFORCER_TLS_CERT",
-                    "/etc/zeebe-ambient-enforcer/tls/tls.crt"));
-            Path key = Paths.get(setting("quarkus.tls.admission.key-store.pem.0.key", "ENFORCER_TLS_KEY",
-                    "/etc/zeebe-ambient-enforcer/tls/tls.key"));
+        SmallRyeConfig config = bootConfig();
+        if (config.getOptionalValue("enforcer.self-managed-tls.enabled", Boolean.class).orElse(false)) {
+            Path cert = Paths.get(config.getValue(CERT, String.class));
+            Path key = Paths.get(config.getValue(KEY, String.class));
             if (!Files.exists(cert) || !Files.exists(key)) {
                 Instant now = Instant.now();
                 Pki.Issued ca = Pki.ca(Pki.PLACEHOLDER_ISSUER, Duration.ofDays(1), now);
@@ -39,16 +44,26 @@ public final class Main {
         Quarkus.run(args);
     }
 
+    static final String CERT = "quarkus.tls.admission.key-store.pem.0.cert";
+    static final String KEY = "quarkus.tls.admission.key-store.pem.0.key";
+
     /**
-     * A setting read before Quarkus' configuration exists: a system property ({@code -D}) first,
-     * then its environment variable, as the configuration itself would resolve them (application.properties
-     * holds no value for these).
+     * The configuration as Quarkus will read it, before Quarkus runs: system properties,
+     * environment, {@code config/application.properties} in the working directory and the packaged
+     * {@code application.properties}, with the active profile and {@code ${...}} expansion. So a TLS
+     * path or the self-managed switch set any of these ways reaches the placeholder step too.
      */
-    static String setting(String property, String env, String fallback) {
-        String v = System.getProperty(property);
-        if (v == null) {
-            v = System.getenv(env);
+    static SmallRyeConfig bootConfig() throws IOException {
+        String profile = System.getProperty("quarkus.profile", System.getenv().getOrDefault("QUARKUS_PROFILE", "prod"));
+        SmallRyeConfigBuilder b = new SmallRyeConfigBuilder().addDefaultSources().withProfile(profile);
+        URL packaged = Main.class.getClassLoader().getResource("application.properties");
+        if (packaged != null) {
+            b.withSources(new PropertiesConfigSource(packaged, 250));
         }
-        return v == null || v.isBlank() ? fallback : v;
+        Path local = Paths.get("config", "application.properties");
+        if (Files.exists(local)) {
+            b.withSources(new PropertiesConfigSource(local.toUri().toURL(), 260));
+        }
+        return b.build();
     }
 }

@@ -1,5 +1,7 @@
 package dev.zeebeambient.enforcer;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.kube.Watches;
 import dev.zeebeambient.enforcer.leader.Leadership;
@@ -13,10 +15,8 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
 import java.time.Duration;
-import java.time.Instant;
 import java.util.function.BooleanSupplier;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -40,14 +40,8 @@ class IdentityAndVisibilityTest {
     @Inject
     EnforcerConfig config;
 
-    static void await(BooleanSupplier condition, Duration max, String what) throws InterruptedException {
-        Instant until = Instant.now().plus(max);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(until)) {
-                throw new AssertionError("not within " + max.toSeconds() + " s: " + what);
-            }
-            Thread.sleep(100);
-        }
+    static void await(BooleanSupplier condition, Duration max, String what) {
+        Eventually.await(condition, (int) max.toSeconds(), what);
     }
 
     @Test
@@ -69,15 +63,15 @@ class IdentityAndVisibilityTest {
                 Watches.Problem p = watches.problems().get("DestinationRule camunda/probe");
                 assertEquals(403, p.httpCode());
                 assertTrue(p.message().contains("cannot list resource \"destinationrules\""), p.message());
-                given().baseUri("http://localhost").port(19000).get("/status").then().statusCode(200)
+                Endpoints.management().get("/status").then().statusCode(200)
                         .body("watches.'DestinationRule camunda/probe'", containsString("forbidden: needs list, watch destinationrules"));
-                given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(503)
+                Endpoints.management().get("/q/health/group/bootstrap").then().statusCode(503)
                         .body("checks[0].data.'watch DestinationRule camunda/probe'", containsString("forbidden"));
             } finally {
                 informer.stop();
                 watches.untrack("DestinationRule camunda/probe");
             }
-            given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(200);
+            Endpoints.management().get("/q/health/group/bootstrap").then().statusCode(200);
         }
     }
 
@@ -104,7 +98,7 @@ class IdentityAndVisibilityTest {
 
     @Test
     void leadershipMetricsAreScraped() {
-        String metrics = given().baseUri("http://localhost").port(19000).get("/q/metrics").then().statusCode(200)
+        String metrics = Endpoints.management().get("/q/metrics").then().statusCode(200)
                 .extract().asString();
         assertNotNull(metrics);
         assertTrue(metrics.contains("zeebe_ambient_leader_missing_seconds "), metrics);

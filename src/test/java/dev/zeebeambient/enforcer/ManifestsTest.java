@@ -1,8 +1,8 @@
 package dev.zeebeambient.enforcer;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
-import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.NamespaceBuilder;
@@ -11,9 +11,7 @@ import io.fabric8.kubernetes.api.model.SecretBuilder;
 import io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration;
 import io.fabric8.kubernetes.api.model.coordination.v1.LeaseBuilder;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBuilder;
-import io.fabric8.kubernetes.client.Config;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
@@ -28,7 +26,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -270,7 +267,7 @@ class ManifestsTest {
     @Test
     void selfManagedTlsMayTouchOnlyItsSecretAndItsWebhook() throws Exception {
         cluster.installEnforcerIdentity("overlays/self-managed-tls");
-        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
         admin.resource(new SecretBuilder().withNewMetadata().withName("other").withNamespace("zeebe-ambient-enforcer").endMetadata()
                 .addToStringData("k", "v").build()).serverSideApply();
         admin.secrets().inNamespace("zeebe-ambient-enforcer").withName("zeebe-ambient-enforcer-tls").delete();
@@ -288,7 +285,7 @@ class ManifestsTest {
             forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer-manifests-test")
                     .get(), "read another webhook configuration");
         } finally {
-            cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore"); // caBundle back
+            cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore"); // caBundle back
             admin.secrets().inNamespace("zeebe-ambient-enforcer").withName("zeebe-ambient-enforcer-tls").delete();
             cluster.resetEnforcerIdentity();
         }

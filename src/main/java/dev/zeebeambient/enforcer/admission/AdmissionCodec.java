@@ -1,6 +1,5 @@
 package dev.zeebeambient.enforcer.admission;
 
-import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.filter.FilteringParserDelegate;

@@ -4,6 +4,8 @@ import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import dev.zeebeambient.enforcer.kube.Watches;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -32,9 +34,8 @@ public class Bootstrapper {
     private ScheduledExecutorService scheduler;
     private volatile BootstrapStatus status = BootstrapStatus.starting();
     private final java.util.concurrent.atomic.AtomicBoolean repairPending = new java.util.concurrent.atomic.AtomicBoolean();
-    private final java.util.Set<String> watched = java.util.concurrent.ConcurrentHashMap.newKeySet();
-    private final List<io.fabric8.kubernetes.client.informers.SharedIndexInformer<?>> informers =
-            new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** ref -> the informer watching that object of ours */
+    private final Map<String, SharedIndexInformer<GenericKubernetesResource>> watched = new java.util.concurrent.ConcurrentHashMap<>();
     private Duration backoff = FIRST_BACKOFF;
     private boolean leaderCallback;
 
@@ -62,27 +63,30 @@ public class Bootstrapper {
         scheduler.execute(this::loop);
     }
 
-    /** Runs on this bootstrapper's thread unless it is stopped (or was never started). */
-    private void schedule(Runnable r, Duration delay) {
+    /** Runs on this bootstrapper's thread unless it is stopped (or was never started); false if not scheduled. */
+    private boolean schedule(Runnable r, Duration delay) {
         ScheduledExecutorService s = scheduler;
         if (s == null) {
-            return;
+            return false;
         }
         try {
             s.schedule(r, delay.toMillis(), TimeUnit.MILLISECONDS);
+            return true;
         } catch (java.util.concurrent.RejectedExecutionException stopped) {
-            // shutting down
+            return false;
         }
     }
 
     public synchronized void stop() {
-        informers.forEach(io.fabric8.kubernetes.client.informers.SharedIndexInformer::stop);
-        informers.clear();
-        watched.forEach(watches::untrack);
+        watched.forEach((ref, informer) -> {
+            informer.stop();
+            watches.untrack(ref);
+        });
         watched.clear();
         if (scheduler != null) {
-            scheduler.shutdownNow();
+            scheduler.shutdownNow(); // drops a scheduled repair: it must not stay "pending" forever
         }
+        repairPending.set(false);
     }
 
     /**
@@ -91,14 +95,20 @@ public class Bootstrapper {
      * pass soon after one is edited or deleted. Our own no-op applies write nothing, so they cause
      * no event and no loop. Started once the kinds exist (after a converged pass).
      */
-    private void watchManagedObjects(BootstrapStatus converged) {
+    private void watchManagedObjects() {
         // every object we write, the gRPC Service included (the selector does not matter for watching)
         Map<dev.zeebeambient.enforcer.detection.Target, Map<String, String>> any = new java.util.HashMap<>();
         config.targets().forEach(t -> any.put(t, Map.of("any", "any")));
         for (var desired : DesiredState.build(config, any)) {
             String key = DesiredState.ref(desired);
-            if (watched.contains(key)) {
+            SharedIndexInformer<GenericKubernetesResource> running = watched.get(key);
+            if (running != null && running.isWatching()) {
                 continue;
+            }
+            if (running != null) {
+                // e.g. its CRD was deleted and installed again: fabric8 may back off for long; start afresh
+                running.stop();
+                LOG.infof("bootstrap: restarting the watch of %s", key);
             }
             String ns = desired.getMetadata().getNamespace();
             var informer = watches.track(key, "list, watch " + plural(desired) + " named " + desired.getMetadata().getName()
@@ -106,35 +116,37 @@ public class Bootstrapper {
                             .inNamespace(ns).withName(desired.getMetadata().getName()).runnableInformer(0));
             informer.addEventHandler(new io.fabric8.kubernetes.client.informers.ResourceEventHandler<>() {
                 @Override
-                public void onAdd(io.fabric8.kubernetes.api.model.GenericKubernetesResource r) {
+                public void onAdd(GenericKubernetesResource r) {
                 }
 
                 @Override
-                public void onUpdate(io.fabric8.kubernetes.api.model.GenericKubernetesResource before,
-                        io.fabric8.kubernetes.api.model.GenericKubernetesResource after) {
+                public void onUpdate(GenericKubernetesResource before,
+                        GenericKubernetesResource after) {
                     if (!java.util.Objects.equals(before.getMetadata().getResourceVersion(), after.getMetadata().getResourceVersion())) {
                         repairSoon(DesiredState.ref(after) + " changed");
                     }
                 }
 
                 @Override
-                public void onDelete(io.fabric8.kubernetes.api.model.GenericKubernetesResource r, boolean unknownFinalState) {
+                public void onDelete(GenericKubernetesResource r, boolean unknownFinalState) {
                     repairSoon(DesiredState.ref(r) + " deleted");
                 }
             });
             informer.start();
-            informers.add(informer);
-            watched.add(key);
+            watched.put(key, informer);
         }
     }
 
     private void repairSoon(String why) {
         if (leadership.isLeader() && repairPending.compareAndSet(false, true)) {
             LOG.debugf("bootstrap: %s; re-checking", why);
-            schedule(() -> {
+            boolean scheduled = schedule(() -> {
                 repairPending.set(false);
                 passOnce();
             }, Duration.ofSeconds(1));
+            if (!scheduled) {
+                repairPending.set(false); // stopped: the next start's pass converges anyway
+            }
         }
     }
 
@@ -173,7 +185,7 @@ public class Bootstrapper {
         report(previous, status);
         if (status.phase() == Phase.CONVERGED) {
             try {
-                watchManagedObjects(status);
+                watchManagedObjects();
             } catch (RuntimeException e) {
                 LOG.warnf("bootstrap: could not watch managed objects (%s); the periodic pass still repairs drift", e.toString());
             }

@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What the cluster must hold for each target, as data (the seed's manifests, with its
+ * What the cluster must hold for each target, as data (the hand-applied istio-grpc-load-balancer manifests, with their
  * weaknesses fixed): the waypoint Gateway, the gateway gRPC Service bound to it, the
  * DestinationRule in the Service's namespace with the FQDN host, and one waypoint defaults
  * ConfigMap. Pure: selectors are resolved by the caller. istiod creates the waypoint's own

@@ -15,7 +15,7 @@ import java.util.Set;
 /**
  * What must exist before anything is applied: the Gateway API and Istio CRDs (at the versions
  * we write), the {@code istio-waypoint} GatewayClass (istiod creates it) and the namespaces.
- * Each missing item comes with the command that installs it (the seed's Makefile).
+ * Each missing item comes with the command that installs it (as the hand-applied setup's Makefile does it).
  */
 public final class Preconditions {
 

@@ -213,7 +213,7 @@ public interface EnforcerConfig {
         @WithDefault("2Gi")
         String memoryLimit();
 
-        /** nodeSelector of the waypoint pods; empty by default (README shows the seed's GKE pool). */
+        /** nodeSelector of the waypoint pods; empty by default (README shows a GKE node-pool example). */
         Map<String, String> nodeSelector();
     }
 

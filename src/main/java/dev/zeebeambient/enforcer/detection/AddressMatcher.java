@@ -10,7 +10,7 @@ import java.util.regex.Pattern;
 
 /**
  * Recognises a target gateway address in a value, in every form Zeebe clients accept
- * (domain-facts §3): optional scheme ({@code http, https, grpc, grpcs, zeebe, dns:///}),
+ * (the forms Zeebe clients and the Camunda charts use; README "What counts as a Zeebe client"): optional scheme ({@code http, https, grpc, grpcs, zeebe, dns:///}),
  * host as {@code svc}, {@code svc.ns}, {@code svc.ns.svc} or {@code svc.ns.svc.<domain>},
  * the target port or no port, optional trailing slash. The short name counts only for pods
  * in the target's namespace. Look-alikes (other ports, other namespaces, longer names, an

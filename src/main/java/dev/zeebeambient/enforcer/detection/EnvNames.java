@@ -6,7 +6,7 @@ import java.util.regex.Pattern;
 
 /**
  * The names under which Zeebe clients, Spring/Quarkus integrations and Camunda components take
- * the gateway address (domain-facts §3), compared after normalisation: upper-case, without
+ * the gateway address (README "What counts as a Zeebe client"), compared after normalisation: upper-case, without
  * {@code .}, {@code -} and {@code _}, so {@code zeebe.client.broker.gateway-address},
  * {@code ZEEBE_CLIENT_BROKER_GATEWAY-ADDRESS} and {@code ZEEBE_CLIENT_BROKER_GATEWAYADDRESS}
  * are one name.

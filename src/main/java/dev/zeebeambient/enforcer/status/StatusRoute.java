@@ -11,7 +11,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
 /**
- * {@code GET /status} on the management port: the seed README's troubleshooting list, automated
+ * {@code GET /status} on the management port: the hand-applied setup's troubleshooting checks (camunda-8-helm-profiles, istio-grpc-load-balancer), automated
  * (per object exists / in sync / conflict, Gateway programmed + addresses, Service endpoints,
  * CRD and GatewayClass presence, leader identity), every watch and why one fails, and the backstop's list of detected client
  * pods that are not enrolled (audit mode, not leader, or failing).

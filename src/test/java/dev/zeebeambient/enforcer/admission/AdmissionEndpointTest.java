@@ -1,5 +1,7 @@
 package dev.zeebeambient.enforcer.admission;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeebeambient.enforcer.kube.NamespaceCache;
@@ -16,11 +18,8 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
-import java.net.ConnectException;
 import java.net.Socket;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -30,7 +29,6 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -48,15 +46,12 @@ class AdmissionEndpointTest {
     @BeforeEach
     void optedInNamespaceIsCached() throws InterruptedException {
         KubeTestCluster.get().namespace(NS, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
-        Instant until = Instant.now().plusSeconds(30);
-        while (namespaces.labels(NS) == null && Instant.now().isBefore(until)) {
-            Thread.sleep(50);
-        }
+        Eventually.await(() -> namespaces.labels(NS) != null, 30, "namespace " + NS + " in the cache");
         assertEquals("true", namespaces.labels(NS).get("zeebe-ambient-enforcer.io/enabled"));
     }
 
     static RequestSpecification https() {
-        return given().baseUri("https://localhost").port(18443).trustStore(TestPki.get().trustStore())
+        return Endpoints.https()
                 .contentType("application/json");
     }
 
@@ -65,7 +60,7 @@ class AdmissionEndpointTest {
     }
 
     static double metric(String line) {
-        String body = given().baseUri("http://localhost").port(19000).get("/q/metrics").then().statusCode(200)
+        String body = Endpoints.management().get("/q/metrics").then().statusCode(200)
                 .extract().asString();
         return body.lines().filter(l -> l.startsWith(line)).mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1)))
                 .sum();
@@ -177,7 +172,7 @@ class AdmissionEndpointTest {
     @Test
     void oversizedBodyGets413() throws Exception {
         // announce 5 MiB (limit: 4M); the server answers from the headers, before any body byte
-        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", 18443)) {
+        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", Endpoints.HTTPS_PORT)) {
             s.setSoTimeout(10_000);
             s.getOutputStream().write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
                     + "Content-Length: " + (5 * 1024 * 1024) + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
@@ -243,7 +238,7 @@ class AdmissionEndpointTest {
 
     @Test
     void healthAndMetricsAreOnTheManagementPortOnly() {
-        given().baseUri("http://localhost").port(19000).get("/q/health/ready").then().statusCode(200)
+        Endpoints.management().get("/q/health/ready").then().statusCode(200)
                 .body("status", equalTo("UP"));
         https().get("/q/health/ready").then().statusCode(404);
         https().get("/q/metrics").then().statusCode(404);
@@ -252,9 +247,9 @@ class AdmissionEndpointTest {
     @Test
     void noPlaintextAdmissionPort() throws Exception {
         // insecure requests are disabled: this JVM listens on the HTTPS and management ports only
-        assertEquals(java.util.Set.of(18443, 19000), ListeningPorts.ofThisProcess());
+        assertEquals(java.util.Set.of(Endpoints.HTTPS_PORT, Endpoints.MANAGEMENT_PORT), ListeningPorts.ofThisProcess());
         // and plaintext HTTP spoken to the TLS port does not reach the handler
-        assertThrows(Exception.class, () -> given().baseUri("http://localhost").port(18443)
+        assertThrows(Exception.class, () -> given().baseUri("http://localhost").port(Endpoints.HTTPS_PORT)
                 .config(io.restassured.RestAssured.config().httpClient(io.restassured.config.HttpClientConfig.httpClientConfig()
                         .setParam("http.socket.timeout", (int) Duration.ofSeconds(5).toMillis())))
                 .body("{}").post("/mutate").then().statusCode(200));

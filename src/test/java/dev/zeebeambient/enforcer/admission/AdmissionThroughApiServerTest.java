@@ -1,5 +1,7 @@
 package dev.zeebeambient.enforcer.admission;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeApiServerResource;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -45,17 +47,10 @@ class AdmissionThroughApiServerTest {
         cluster.namespace(OPTED_IN, optIn);
         cluster.namespace(PLAIN, Map.of());
         cluster.namespace("kube-system", optIn); // opted in by mistake: still excluded by the webhook config
-        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
         // the API server picks webhook configurations up asynchronously: wait until a dry run is mutated
-        Instant until = Instant.now().plusSeconds(60);
-        while (Instant.now().isBefore(until)) {
-            Pod probe = k8s.pods().inNamespace(OPTED_IN).resource(clientPod("probe").build()).dryRun().create();
-            if ("ambient".equals(probe.getMetadata().getLabels().get(MODE))) {
-                return;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("the API server never called the webhook");
+        Eventually.await(() -> "ambient".equals(k8s.pods().inNamespace(OPTED_IN).resource(clientPod("probe").build()).dryRun()
+                .create().getMetadata().getLabels().get(MODE)), 60, "the API server calls the webhook");
     }
 
     static PodBuilder clientPod(String name) {
@@ -215,7 +210,7 @@ class AdmissionThroughApiServerTest {
             } while ("ambient".equals(labels(p).get(MODE)) && Instant.now().isBefore(until));
             assertNull(labels(p).get(MODE), "pod created while the webhook endpoint is down is admitted unlabelled");
         } finally {
-            cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+            cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
         }
     }
 }

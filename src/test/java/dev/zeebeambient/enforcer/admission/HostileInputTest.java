@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.admission;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -18,7 +19,6 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
@@ -33,7 +33,7 @@ class HostileInputTest {
     static final String NS = "hostile-apps";
 
     static RequestSpecification https() {
-        return given().baseUri("https://localhost").port(18443).trustStore(TestPki.get().trustStore())
+        return Endpoints.https()
                 .contentType("application/json");
     }
 
@@ -46,7 +46,7 @@ class HostileInputTest {
         String deep = "[".repeat(100_000) + "]".repeat(100_000);
         // java.net.http, not rest-assured: rest-assured's Groovy JSON handling itself runs out of memory here
         var client = java.net.http.HttpClient.newBuilder().sslContext(TestPki.get().sslContext()).build();
-        var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("https://localhost:18443/mutate"))
+        var response = client.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(Endpoints.MUTATE_URL))
                 .header("Content-Type", "application/json")
                 .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"apiVersion\":\"admission.k8s.io/v1\","
                         + "\"kind\":\"AdmissionReview\",\"request\":{\"uid\":\"u\",\"x\":" + deep + "}}"))
@@ -150,7 +150,7 @@ class HostileInputTest {
     @Test
     void slowClientIsCutOffAtTheDeadline() throws Exception {
         long start = System.nanoTime();
-        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", 18443)) {
+        try (Socket s = TestPki.get().sslContext().getSocketFactory().createSocket("localhost", Endpoints.HTTPS_PORT)) {
             s.setSoTimeout(15_000);
             OutputStream out = s.getOutputStream();
             out.write(("POST /mutate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n")

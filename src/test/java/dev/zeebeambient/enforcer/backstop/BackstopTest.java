@@ -1,9 +1,13 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import dev.zeebeambient.enforcer.testsupport.KubeApiServerResource;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import dev.zeebeambient.enforcer.testsupport.Pods;
+import java.time.Duration;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -16,14 +20,12 @@ import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
-import static io.restassured.RestAssured.given;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -62,13 +64,7 @@ class BackstopTest {
     }
 
     static PodBuilder pod(String name, boolean client) {
-        PodBuilder b = new PodBuilder().withNewMetadata().withName(name).endMetadata()
-                .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec();
-        if (client) {
-            b.editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS")
-                    .withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv().endContainer().endSpec();
-        }
-        return b;
+        return Pods.pod(name, client);
     }
 
     static Map<String, String> labels(String ns, String name) {
@@ -77,22 +73,11 @@ class BackstopTest {
     }
 
     static void await(BooleanSupplier condition, int seconds, String what) {
-        Instant until = Instant.now().plusSeconds(seconds);
-        while (!condition.getAsBoolean()) {
-            if (Instant.now().isAfter(until)) {
-                throw new AssertionError("not within " + seconds + " s: " + what);
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
+        Eventually.await(condition, seconds, what);
     }
 
     static List<Event> enrolledEvents(String ns) {
-        return KubeTestCluster.get().client().v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> Backstop.EVENT_REASON.equals(e.getReason())).toList();
+        return Pods.enrolledEvents(ns);
     }
 
     @Test
@@ -114,11 +99,8 @@ class BackstopTest {
         Map<String, String> versions = untouched.stream().map(p -> k8s.pods().inNamespace(ns).resource(p).create())
                 .collect(Collectors.toMap(p -> p.getMetadata().getName(), p -> p.getMetadata().getResourceVersion()));
         // not opted in yet: nothing happens
-        try {
-            Thread.sleep(1000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Eventually.stays(() -> clients.stream().allMatch(c -> labels(ns, c).get(MODE) == null), Duration.ofSeconds(1),
+                "no client of a namespace that did not opt in is enrolled");
         clients.forEach(c -> assertNull(labels(ns, c).get(MODE), c));
 
         KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
@@ -138,7 +120,7 @@ class BackstopTest {
         // the untouched ones kept their resourceVersion: never written
         versions.forEach((name, rv) -> assertEquals(rv, k8s.pods().inNamespace(ns).withName(name).get().getMetadata()
                 .getResourceVersion(), name));
-        String metrics = given().baseUri("http://localhost").port(19000).get("/q/metrics").asString();
+        String metrics = Endpoints.management().get("/q/metrics").asString();
         assertTrue(metrics.contains("zeebe_ambient_enrollments_total{origin=\"backstop\"}"), metrics);
     }
 
@@ -146,7 +128,7 @@ class BackstopTest {
     void podsEnrolledAtAdmissionGetAnEventToo() throws Exception {
         String ns = "backstop-admission";
         KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
-        KubeTestCluster.get().registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        KubeTestCluster.get().registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
         await(leadership::isLeader, 30, "leadership");
         await(() -> "ambient".equals(k8s.pods().inNamespace(ns).resource(pod("probe", true).build()).dryRun().create()
                 .getMetadata().getLabels().get(MODE)), 60, "the API server calls the webhook");
@@ -156,7 +138,8 @@ class BackstopTest {
         await(() -> enrolledEvents(ns).stream().anyMatch(e -> e.getInvolvedObject().getName().equals("admitted")
                 && e.getMessage().startsWith("Enrolled in Istio ambient at admission: container app: env ZEEBE_ADDRESS")), 15,
                 "Event for the admission enrollment");
-        Thread.sleep(1000);
+        Eventually.stays(() -> enrolledEvents(ns).stream().filter(e -> e.getInvolvedObject().getName().equals("admitted")).count() == 1,
+                Duration.ofSeconds(1), "no second Event");
         assertEquals(1, enrolledEvents(ns).stream().filter(e -> e.getInvolvedObject().getName().equals("admitted")).count(),
                 "one Event, and the backstop did not patch it again");
         assertEquals(created.getMetadata().getResourceVersion(),
@@ -175,13 +158,9 @@ class BackstopTest {
             await(other::isLeader, 30, "the other replica leads");
             k8s.pods().inNamespace(ns).resource(pod("while-follower", true).build()).create();
             KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
-            try {
-                Thread.sleep(1500);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Eventually.stays(() -> labels(ns, "while-follower").get(MODE) == null, Duration.ofMillis(1500), "a follower never patches");
             assertNull(labels(ns, "while-follower").get(MODE), "a follower never patches");
-            String status = given().baseUri("http://localhost").port(19000).get("/status").asString();
+            String status = Endpoints.management().get("/status").asString();
             assertTrue(status.contains("while-follower") && status.contains("not the leader"), status);
         } finally {
             other.end();

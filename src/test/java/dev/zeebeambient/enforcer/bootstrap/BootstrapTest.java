@@ -1,9 +1,12 @@
 package dev.zeebeambient.enforcer.bootstrap;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import dev.zeebeambient.enforcer.testsupport.KubeApiServerResource;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import java.time.Duration;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder;
 import io.fabric8.kubernetes.api.model.ServiceBuilder;
@@ -17,18 +20,14 @@ import io.quarkus.test.junit.QuarkusTestProfile;
 import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
@@ -42,7 +41,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @QuarkusTest
 @WithTestResource(KubeApiServerResource.class)
 @TestProfile(BootstrapTest.Enabled.class)
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class BootstrapTest {
 
     public static class Enabled implements QuarkusTestProfile {
@@ -83,17 +81,26 @@ class BootstrapTest {
                 .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
     }
 
+    /** Every test starts from a cluster without our objects (and with the CRDs), whatever ran before it. */
+    @BeforeEach
+    void cleanSlate() throws Exception {
+        KubeTestCluster.get().installCrds();
+        for (String[] o : List.of(new String[] {DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"},
+                new String[] {GW, "Gateway", "camunda", "waypoint"}, new String[] {GW, "Gateway", "camunda", "their-waypoint"},
+                new String[] {"v1", "Service", "camunda", "camunda-zeebe-gateway-grpc"},
+                new String[] {"v1", "ConfigMap", "istio-system", "zeebe-ambient-enforcer-waypoint-defaults"})) {
+            k8s.genericKubernetesResources(o[0], o[1]).inNamespace(o[2]).withName(o[3]).delete();
+        }
+        k8s.discovery().v1().endpointSlices().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc-abc").delete();
+    }
+
     BootstrapStatus pass() {
         awaitLeader();
         return bootstrapper.passOnce();
     }
 
     void awaitLeader() {
-        Instant until = Instant.now().plusSeconds(30);
-        while (!leadership.isLeader() && Instant.now().isBefore(until)) {
-            sleep(100);
-        }
-        assertTrue(leadership.isLeader(), "the only replica becomes leader");
+        Eventually.await(leadership::isLeader, 30, "the only replica becomes leader");
     }
 
     static GenericKubernetesResource get(String apiVersion, String kind, String ns, String name) {
@@ -107,16 +114,8 @@ class BootstrapTest {
                 .collect(Collectors.toMap(r -> r.getKind(), r -> r.getMetadata().getResourceVersion()));
     }
 
-    static void sleep(long ms) {
-        try {
-            Thread.sleep(ms);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 
     @Test
-    @Order(0)
     @SuppressWarnings("unchecked")
     void emptyClusterGetsAllObjectsValidAgainstTheRealSchemas() {
         BootstrapStatus s = pass();
@@ -170,12 +169,12 @@ class BootstrapTest {
     }
 
     @Test
-    @Order(1)
     void convergedStateCostsZeroWrites() {
         // After a Gateway is created, the first re-apply writes once: the API server persists the
-        // CRD's defaulted status. From then on an apply is a no-op.
-        pass();
+        // CRD's defaulted status (the watch may make that re-apply itself). From then on an apply is a no-op.
+        Eventually.await(() -> !pass().wrote(), 10, "a pass that writes nothing");
         Map<String, String> before = resourceVersions();
+        Eventually.stays(() -> before.equals(resourceVersions()), Duration.ofSeconds(2), "nothing rewrites a converged object");
         BootstrapStatus again = pass();
         assertFalse(again.wrote());
         again.resources().forEach(r -> assertEquals("unchanged", r.result().tag(), r.ref()));
@@ -183,13 +182,9 @@ class BootstrapTest {
     }
 
     @Test
-    @Order(3)
     void deletedOrStrippedObjectsAreRestored() {
+        assertEquals("converged", pass().phase().tag());
         k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
-        Instant until = Instant.now().plusSeconds(10);
-        while (get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc") != null && Instant.now().isBefore(until)) {
-            sleep(50);
-        }
         // someone removes the waypoint binding from the Service
         k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").edit(s -> {
             s.getMetadata().getLabels().remove("istio.io/use-waypoint");
@@ -203,26 +198,20 @@ class BootstrapTest {
     }
 
     @Test
-    @Order(2)
     void aDeletedObjectIsRestoredByTheWatchWithoutWaitingForTheResync() {
         assertEquals("converged", pass().phase().tag());
+        String uid = get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc").getMetadata().getUid();
         k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
-        // the resync period is 1 h in this profile: only the watch can bring it back
-        Instant until = Instant.now().plusSeconds(20);
-        GenericKubernetesResource back = null;
-        while (Instant.now().isBefore(until)) {
-            back = get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc");
-            if (back != null && back.getMetadata().getDeletionTimestamp() == null) {
-                break;
-            }
-            sleep(100);
-        }
-        assertNotNull(back, "restored by the watch");
+        // the resync period is 1 h in this profile: only the watch can bring it back (a new object: a new uid)
+        Eventually.await(() -> {
+            GenericKubernetesResource r = get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc");
+            return r != null && !r.getMetadata().getUid().equals(uid);
+        }, 20, "restored by the watch");
+        GenericKubernetesResource back = get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc");
         assertEquals("zeebe-ambient-enforcer", back.getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
     }
 
     @Test
-    @Order(4)
     @SuppressWarnings("unchecked")
     void foreignManagerOwningAFieldIsReportedNotForced() {
         GenericKubernetesResource theirs = new GenericKubernetesResourceBuilder().withApiVersion(DR).withKind("DestinationRule")
@@ -243,7 +232,7 @@ class BootstrapTest {
                 .getAdditionalProperties().get("spec");
         assertEquals("ROUND_ROBIN", ((Map<String, Map<String, Object>>) spec.get("trafficPolicy")).get("loadBalancer").get("simple"),
                 "nothing forced");
-        given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(503)
+        Endpoints.management().get("/q/health/group/bootstrap").then().statusCode(503)
                 .body("checks[0].data.phase", equalTo("conflict"));
 
         // forcing is explicit: the same apply with force takes the field back
@@ -254,8 +243,8 @@ class BootstrapTest {
     }
 
     @Test
-    @Order(5)
     void gatewayProgrammedAndServiceEndpointsAreReported() {
+        assertEquals("converged", pass().phase().tag());
         k8s.genericKubernetesResources(GW, "Gateway").inNamespace("camunda").withName("waypoint").subresource("status")
                 .patch(PatchContext.of(PatchType.JSON_MERGE), """
                         {"status":{"addresses":[{"type":"IPAddress","value":"10.0.0.42"}],
@@ -277,7 +266,7 @@ class BootstrapTest {
         assertEquals(List.of("10.0.0.42"), s.gateways().get(0).addresses());
         assertEquals(2, s.services().get(0).readyEndpoints());
 
-        given().baseUri("http://localhost").port(19000).get("/status").then().statusCode(200)
+        Endpoints.management().get("/status").then().statusCode(200)
                 .body("leader.isLeader", equalTo(true))
                 .body("leader.identity", notNullValue())
                 .body("bootstrap.phase", equalTo("converged"))
@@ -287,19 +276,19 @@ class BootstrapTest {
                 .body("bootstrap.gateways[0].addresses", hasItem("10.0.0.42"))
                 .body("bootstrap.services[0].readyEndpoints", equalTo(2))
                 .body("bootstrap.resources.result", hasItem("unchanged"));
-        given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(200);
-        given().baseUri("http://localhost").port(19000).get("/q/health/ready").then().statusCode(200);
+        Endpoints.management().get("/q/health/group/bootstrap").then().statusCode(200);
+        Endpoints.management().get("/q/health/ready").then().statusCode(200);
     }
 
     @Test
-    @Order(6)
     void twoInstancesOnlyTheLeaderWrites() {
         awaitLeader();
         Leadership other = new Leadership(app, config, null);
         other.begin();
         Bootstrapper otherBootstrapper = new Bootstrapper(app, config, other, watches);
         try {
-            sleep(1500); // the contender tries; the app renews its Lease
+            // the contender tries for a while; the app renews its Lease
+            Eventually.stays(() -> leadership.isLeader() ^ other.isLeader(), Duration.ofMillis(1500), "exactly one leader");
             assertTrue(leadership.isLeader() ^ other.isLeader(), "exactly one leader");
             // each replica's own bootstrapper decides from its own Leadership whether it may write
             Bootstrapper follower = leadership.isLeader() ? otherBootstrapper : bootstrapper;
@@ -325,15 +314,10 @@ class BootstrapTest {
     }
 
     static void awaitGone(String apiVersion, String kind, String ns, String name) {
-        Instant until = Instant.now().plusSeconds(10);
-        while (get(apiVersion, kind, ns, name) != null && Instant.now().isBefore(until)) {
-            sleep(50);
-        }
-        assertNull(get(apiVersion, kind, ns, name), kind + " " + ns + "/" + name + " deleted");
+        Eventually.await(() -> get(apiVersion, kind, ns, name) == null, 10, kind + " " + ns + "/" + name + " deleted");
     }
 
     @Test
-    @Order(7)
     void missingCrdGivesAClearStatusThenConverges() throws Exception {
         k8s.apiextensions().v1().customResourceDefinitions().withName("destinationrules.networking.istio.io").delete();
         k8s.apiextensions().v1().customResourceDefinitions().withName("destinationrules.networking.istio.io")
@@ -342,10 +326,10 @@ class BootstrapTest {
         assertEquals("waiting-for-preconditions", s.phase().tag());
         assertFalse(s.preconditions().crds().get("destinationrules.networking.istio.io"));
         assertTrue(s.error().contains("Istio CRDs") && s.error().contains("istioctl install --set profile=ambient"), s.error());
-        given().baseUri("http://localhost").port(19000).get("/q/health/group/bootstrap").then().statusCode(503)
+        Endpoints.management().get("/q/health/group/bootstrap").then().statusCode(503)
                 .body("checks[0].data.message", org.hamcrest.Matchers.containsString("istioctl install"));
         // the webhook is unaffected
-        given().baseUri("http://localhost").port(19000).get("/q/health/ready").then().statusCode(200);
+        Endpoints.management().get("/q/health/ready").then().statusCode(200);
 
         KubeTestCluster.get().reinstallCrds();
         BootstrapStatus after = pass();
@@ -354,7 +338,6 @@ class BootstrapTest {
     }
 
     @Test
-    @Order(8)
     void cleanupRemovesOnlyOurs() {
         assertEquals("converged", pass().phase().tag());
         leadership.end(); // the running enforcer must not repair what cleanup removes (README: scale it down first)

@@ -17,7 +17,6 @@ import dev.zeebeambient.enforcer.admission.AdmissionRequest;
 import dev.zeebeambient.enforcer.admission.BadReviewException;
 import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
 import dev.zeebeambient.enforcer.decision.PodContext;
-import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.detection.AddressMatcher;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.Target;

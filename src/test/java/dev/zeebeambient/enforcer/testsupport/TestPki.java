@@ -105,7 +105,7 @@ public final class TestPki {
 
     /** A hostname-verified handshake with the admission port (as the API server does it). */
     public static SSLSession handshake(KeyStore trust) throws Exception {
-        try (SSLSocket s = (SSLSocket) sslContext(trust).getSocketFactory().createSocket("localhost", 18443)) {
+        try (SSLSocket s = (SSLSocket) sslContext(trust).getSocketFactory().createSocket("localhost", Endpoints.HTTPS_PORT)) {
             var params = s.getSSLParameters();
             params.setEndpointIdentificationAlgorithm("HTTPS");
             s.setSSLParameters(params);

@@ -1,5 +1,7 @@
 package dev.zeebeambient.enforcer.tls;
 
+import dev.zeebeambient.enforcer.testsupport.Endpoints;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import dev.zeebeambient.enforcer.testsupport.KubeApiServerResource;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
@@ -87,12 +89,9 @@ class SelfManagedTlsTest {
         Path savedKey = Files.createTempFile("saved", ".key");
         Files.copy(pki.cert(), savedCert, StandardCopyOption.REPLACE_EXISTING);
         Files.copy(pki.key(), savedKey, StandardCopyOption.REPLACE_EXISTING);
-        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+        cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
         k8s.secrets().inNamespace(NS).withName("zeebe-ambient-enforcer-tls").delete();
-        Instant until = Instant.now().plusSeconds(30);
-        while (!leadership.isLeader() && Instant.now().isBefore(until)) {
-            Thread.sleep(100);
-        }
+        Eventually.await(leadership::isLeader, 30, "leadership");
         Instant now = Instant.now();
         try {
             // 1. nothing there: CA + certificate created, CA injected, HTTPS server serves it
@@ -114,7 +113,7 @@ class SelfManagedTlsTest {
             assertEquals(rv, k8s.secrets().inNamespace(NS).withName("zeebe-ambient-enforcer-tls").get().getMetadata().getResourceVersion());
 
             // 3. someone resets the caBundle: re-injected
-            cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+            cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
             assertNotEquals(first.get("ca.crt"), caBundle(k8s));
             selfManaged.check();
             assertEquals(first.get("ca.crt"), caBundle(k8s), "re-injected");
@@ -146,7 +145,7 @@ class SelfManagedTlsTest {
             var admission = registry.get("admission").orElseThrow();
             admission.reload();
             updated.fire(new CertificateUpdatedEvent("admission", admission));
-            cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:18443/mutate", "Ignore");
+            cluster.registerWebhook("zeebe-ambient-enforcer", Endpoints.MUTATE_URL, "Ignore");
             k8s.secrets().inNamespace(NS).withName("zeebe-ambient-enforcer-tls").delete();
         }
     }
