@@ -24,24 +24,14 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
     static final int MAX_WARNING = 119;
 
     /** The {@code decision} label of {@code zeebe_ambient_admission_requests_total}. */
-    public enum Kind {
-        ENROLL("enroll"),
-        WOULD_ENROLL("would-enroll"),
-        SKIP("skip"),
+    public enum Kind implements dev.zeebeambient.enforcer.status.Tagged {
+        ENROLL,
+        WOULD_ENROLL,
+        SKIP,
         /** not a Pod CREATE, or not a decodable Pod: allowed unchanged */
-        ALLOW("allow"),
+        ALLOW,
         /** our bug: allowed unchanged */
-        ERROR("error");
-
-        private final String tag;
-
-        Kind(String tag) {
-            this.tag = tag;
-        }
-
-        public String tag() {
-            return tag;
-        }
+        ERROR;
     }
 
     /** Whether the pod is patched (an enrollment unless it is a dry run). */

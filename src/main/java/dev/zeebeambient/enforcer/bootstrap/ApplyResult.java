@@ -1,29 +1,16 @@
 package dev.zeebeambient.enforcer.bootstrap;
 
-import com.fasterxml.jackson.annotation.JsonValue;
-
 /** What applying one desired object did. */
-public enum ApplyResult {
-    CREATED("created"),
-    UPDATED("updated"),
+public enum ApplyResult implements dev.zeebeambient.enforcer.status.Tagged {
+    CREATED,
+    UPDATED,
     /** converged: the API server treated the apply as a no-op */
-    UNCHANGED("unchanged"),
+    UNCHANGED,
     /** another manager owns a field; the message names field and manager */
-    CONFLICT("conflict"),
-    ERROR("error"),
+    CONFLICT,
+    ERROR,
     /** not applied: another replica holds the Lease */
-    NOT_LEADER("not-leader");
-
-    private final String tag;
-
-    ApplyResult(String tag) {
-        this.tag = tag;
-    }
-
-    @JsonValue
-    public String tag() {
-        return tag;
-    }
+    NOT_LEADER;
 
     public boolean wrote() {
         return this == CREATED || this == UPDATED;
@@ -31,10 +18,5 @@ public enum ApplyResult {
 
     public boolean inSync() {
         return wrote() || this == UNCHANGED;
-    }
-
-    @Override
-    public String toString() {
-        return tag;
     }
 }

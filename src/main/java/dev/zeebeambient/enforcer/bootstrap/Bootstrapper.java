@@ -197,7 +197,7 @@ public class Bootstrapper {
         boolean changed = now.phase() != before.phase() || !java.util.Objects.equals(now.error(), before.error());
         if (now.wrote()) {
             now.resources().stream().filter(r -> r.result().wrote())
-                    .forEach(r -> LOG.infof("bootstrap: %s %s", r.result(), r.ref()));
+                    .forEach(r -> LOG.infof("bootstrap: %s %s", r.result().tag(), r.ref()));
         }
         if (changed) {
             switch (now.phase()) {
@@ -205,7 +205,7 @@ public class Bootstrapper {
                 case OBSERVING -> LOG.infof("bootstrap: not the leader (Lease held by %s); observing only",
                         leadership.holder() == null || leadership.holder().equals(leadership.identity())
                                 ? "nobody yet" : leadership.holder());
-                default -> LOG.warnf("bootstrap %s: %s", now.phase(), now.error());
+                default -> LOG.warnf("bootstrap %s: %s", now.phase().tag(), now.error());
             }
         }
         for (BootstrapStatus.GatewayStatus g : now.gateways()) {

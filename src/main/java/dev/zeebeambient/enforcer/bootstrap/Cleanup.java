@@ -25,7 +25,7 @@ public final class Cleanup {
     }
 
     /** What cleanup did to one object. */
-    public enum Result {
+    public enum Result implements dev.zeebeambient.enforcer.status.Tagged {
         /** ours alone: deleted */
         DELETED,
         /** not ours (or kept because it would be invalid without our fields) */
@@ -35,16 +35,6 @@ public final class Cleanup {
         /** nothing there */
         ABSENT,
         ERROR;
-
-        @com.fasterxml.jackson.annotation.JsonValue
-        public String tag() {
-            return name().toLowerCase(java.util.Locale.ROOT);
-        }
-
-        @Override
-        public String toString() {
-            return tag();
-        }
     }
 
     private final KubernetesClient client;

@@ -96,7 +96,7 @@ public class Lifecycle {
 
     private void cleanupAndExit() {
         List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
-        outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
+        outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result().tag(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
         Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result() == Cleanup.Result.ERROR) ? 1 : 0);
     }
 }
