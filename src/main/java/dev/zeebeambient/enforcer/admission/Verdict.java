@@ -101,6 +101,12 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
         for (SourceRef r : outcome.unavailable()) {
             warnings.add(warning("could not read " + r + " in time; it was not checked"));
         }
+        if (!d.enroll()) {
+            // created after the Deployment, it may hold the gateway address: the backstop re-checks the pod later
+            for (SourceRef r : outcome.missing()) {
+                warnings.add(warning(r + " does not exist (yet); not checked, the backstop re-checks later"));
+            }
+        }
         return new Verdict(kind, d.reason().tag(), patch, List.copyOf(warnings), level, log);
     }
 

@@ -239,9 +239,12 @@ public interface EnforcerConfig {
     }
 
     interface Detection {
-        /** Env vars whose values are free text (JSON, JVM options) scanned for addresses. */
-        @WithDefault("SPRING_APPLICATION_JSON,JAVA_TOOL_OPTIONS,JAVA_OPTS,JDK_JAVA_OPTIONS")
-        Set<String> freeTextEnv();
+        /**
+         * Ignored since every env value that mentions a target is scanned as free text; kept so
+         * existing configurations still start.
+         */
+        @Deprecated
+        Optional<Set<String>> freeTextEnv();
 
         /** Read Secrets referenced by the pod (env, envFrom, volumes). Off: Secrets are never read. */
         @WithDefault("false")

@@ -33,7 +33,7 @@ public final class EnrollmentDecider {
     public EnrollmentDecider(Rules rules) {
         this.rules = rules;
         this.detector = new ZeebeClientDetector(new AddressMatcher(rules.targets(), rules.clusterDomain()),
-                rules.freeTextEnv(), rules.readSecrets());
+                rules.readSecrets());
     }
 
     public ZeebeClientDetector detector() {
@@ -100,7 +100,7 @@ public final class EnrollmentDecider {
         if ("true".equalsIgnoreCase(trim(enroll))) {
             return Decision.of(Reason.EXPLICIT_OPT_IN, "pod asks for it with " + rules.enrollKey() + "=true");
         }
-        Optional<Evidence> evidence = detector.detect(spec, ns, ctx.sources());
+        Optional<Evidence> evidence = detector.detect(spec, meta, ns, ctx.sources());
         return evidence
                 .map(e -> new Decision(Reason.ZEEBE_CLIENT, e.describe(), evidence))
                 .orElseGet(() -> Decision.of(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec"));
@@ -108,7 +108,7 @@ public final class EnrollmentDecider {
 
     /** A skip that is worth telling the user about if the pod is in fact a Zeebe client. */
     private Decision skip(PodContext ctx, Reason reason, String detail) {
-        return new Decision(reason, detail, detector.detect(ctx.pod().getSpec(), ctx.namespace(), ctx.sources()));
+        return new Decision(reason, detail, detector.detect(ctx.pod().getSpec(), ctx.pod().getMetadata(), ctx.namespace(), ctx.sources()));
     }
 
     /** Why Istio would give this pod a sidecar (sidecar wins over ambient), or null. */

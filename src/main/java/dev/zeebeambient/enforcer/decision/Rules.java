@@ -12,7 +12,7 @@ import java.util.Set;
  */
 public record Rules(List<Target> targets, String clusterDomain, String optInKey, String optInValue,
         Set<String> excludedNamespaces, String enrollKey, Set<String> serverComponents,
-        Set<String> freeTextEnv, boolean readSecrets, boolean enrollGatewayPods) {
+        boolean readSecrets, boolean enrollGatewayPods) {
 
     public static Rules from(EnforcerConfig c) {
         String label = c.namespaceOptInLabel();
@@ -25,7 +25,7 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
         excluded.add(c.ownNamespace());
         return new Rules(List.copyOf(c.targets()), c.clusterDomain(), label.substring(0, eq).trim(),
                 label.substring(eq + 1).trim(), Set.copyOf(excluded), c.podEnrollKey(),
-                Set.copyOf(c.serverComponents()), Set.copyOf(c.detection().freeTextEnv()),
+                Set.copyOf(c.serverComponents()),
                 c.detection().readSecrets(), c.bootstrap().enrollGatewayPods());
     }
 }

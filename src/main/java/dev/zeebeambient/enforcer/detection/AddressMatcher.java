@@ -9,16 +9,19 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Recognises a target gateway address in a value, in every form Zeebe clients accept
- * (the forms Zeebe clients and the Camunda charts use; README "What counts as a Zeebe client"): optional scheme ({@code http, https, grpc, grpcs, zeebe, dns:///}),
- * host as {@code svc}, {@code svc.ns}, {@code svc.ns.svc} or {@code svc.ns.svc.<domain>},
- * the target port or no port, optional trailing slash. The short name counts only for pods
- * in the target's namespace. Look-alikes (other ports, other namespaces, longer names, an
- * address inside a larger URL) do not match.
+ * Recognises a target gateway address in a value, in the forms Zeebe clients and the Camunda
+ * charts use (README "What counts as a Zeebe client"): optional scheme ({@code http, https, grpc,
+ * grpcs, zeebe}) or gRPC target prefix ({@code dns:}, {@code dns:///}, {@code dns://<authority>/},
+ * {@code passthrough:///}), host as {@code svc}, {@code svc.ns}, {@code svc.ns.svc} or
+ * {@code svc.ns.svc.<domain>}, the target port or no port, optional trailing slash. The short name
+ * counts only for pods in the target's namespace. Look-alikes (other ports, other namespaces,
+ * longer names, an address inside a larger URL) do not match.
  */
 public final class AddressMatcher {
 
     private static final Pattern SCHEME = Pattern.compile("^(?:https?|grpcs?|zeebe)://");
+    /** gRPC name-resolver targets: dns:host:port, dns:///host:port, dns://8.8.8.8/host:port, passthrough:///host:port. */
+    private static final Pattern GRPC_TARGET = Pattern.compile("^(?:dns://[^/]*/|passthrough:///|dns:(?!//))");
     private static final Pattern PORT = Pattern.compile("\\d{1,5}");
     /** Characters that cannot be part of an address: where free text is cut into candidates. */
     private static final Pattern SEPARATORS = Pattern.compile("[\\s\"'`,;(){}\\[\\]<>|\\\\]+");
@@ -60,11 +63,8 @@ public final class AddressMatcher {
         if (!mentionsATarget(v)) {
             return Optional.empty();
         }
-        if (v.startsWith("dns:///")) {
-            v = v.substring("dns:///".length());
-        } else {
-            v = SCHEME.matcher(v).replaceFirst("");
-        }
+        var grpc = GRPC_TARGET.matcher(v);
+        v = grpc.find() ? v.substring(grpc.end()) : SCHEME.matcher(v).replaceFirst("");
         if (v.endsWith("/")) {
             v = v.substring(0, v.length() - 1);
         }
@@ -79,10 +79,15 @@ public final class AddressMatcher {
             host = v.substring(0, colon);
             port = Integer.parseInt(p);
         }
-        final Integer wanted = port;
-        return hostTargets(host, podNamespace).stream()
-                .filter(t -> wanted == null || t.port() == wanted)
-                .findFirst();
+        return matchHost(host, port, podNamespace);
+    }
+
+    /** A value that names a target's host with no port at all (so a port may follow as a separate word). */
+    private static boolean hasNoPort(String token) {
+        String v = token.trim();
+        int slashes = v.indexOf("//");
+        String rest = slashes >= 0 ? v.substring(slashes + 2) : v;
+        return !rest.matches(".*:\\d{1,5}/?$");
     }
 
     /** A bare host (no scheme, no port), as in {@code ZEEBE_HOST}, checked against a separate port. */
@@ -104,16 +109,29 @@ public final class AddressMatcher {
         if (text == null || text.isEmpty() || !mentionsATarget(text.toLowerCase(Locale.ROOT))) {
             return Optional.empty();
         }
-        for (String token : SEPARATORS.split(text)) {
+        String[] tokens = SEPARATORS.split(text);
+        for (int i = 0; i < tokens.length; i++) {
+            String token = tokens[i];
             if (token.isEmpty()) {
                 continue;
             }
+            String value = token;
             Optional<Target> t = matchValue(token, podNamespace);
             if (t.isEmpty()) {
                 var m = KEY_PREFIX.matcher(token);
-                if (m.find() && !token.substring(0, m.end()).contains("://")) {
-                    t = matchValue(token.substring(m.end()), podNamespace);
+                if (m.find() && !token.substring(0, m.end()).contains("://") && !token.substring(0, m.end()).startsWith("dns:")) {
+                    value = token.substring(m.end());
+                    t = matchValue(value, podNamespace);
                 }
+            }
+            if (t.isPresent() && hasNoPort(value) && i + 1 < tokens.length && PORT.matcher(tokens[i + 1]).matches()) {
+                // a shell line: `nc -vz <host> 26500`, `grpcurl <host> 26500`: the next word is the port
+                int port = Integer.parseInt(tokens[i + 1]);
+                t = matchHost(value.replaceFirst("^[a-z]+://", ""), port, podNamespace);
+                if (t.isPresent()) {
+                    return Optional.of(new Hit(t.get(), token + " " + tokens[i + 1]));
+                }
+                continue;
             }
             if (t.isPresent()) {
                 return Optional.of(new Hit(t.get(), token));

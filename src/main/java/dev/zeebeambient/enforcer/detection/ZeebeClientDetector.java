@@ -6,6 +6,7 @@ import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
 import io.fabric8.kubernetes.api.model.EnvVarSource;
 import io.fabric8.kubernetes.api.model.KeyToPath;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.PodSpec;
 import io.fabric8.kubernetes.api.model.SecretProjection;
 import io.fabric8.kubernetes.api.model.Volume;
@@ -26,21 +27,21 @@ import java.util.stream.Stream;
 /**
  * Decides whether a pod spec talks to a target gateway, looking where Zeebe clients take the
  * address from: env vars (literal, {@code configMapKeyRef}, {@code envFrom}, with Kubernetes'
- * {@code $(VAR)} expansion), {@code ZEEBE_HOST}+{@code ZEEBE_PORT}, free-text env such as
- * {@code JAVA_OPTS}, command/args, and ConfigMaps mounted as files (application.yaml). Init
+ * {@code $(VAR)} expansion, {@code fieldRef}s of the pod's own metadata), {@code ZEEBE_HOST}+{@code ZEEBE_PORT},
+ * any env value as free text (e.g. {@code JAVA_OPTS}), command/args (shell lines too), and
+ * ConfigMaps mounted as files (application.yaml, .properties, JSON, HOCON). Init
  * containers count too. Pure: the ConfigMap/Secret data comes in as {@link ResolvedSources}.
  */
 public final class ZeebeClientDetector {
 
     static final int DEFAULT_ZEEBE_PORT = 26500;
+    static final String ROOT_CA = "kube-root-ca.crt";
 
     private final AddressMatcher matcher;
-    private final Set<String> freeTextEnv;
     private final boolean readSecrets;
 
-    public ZeebeClientDetector(AddressMatcher matcher, Set<String> freeTextEnv, boolean readSecrets) {
+    public ZeebeClientDetector(AddressMatcher matcher, boolean readSecrets) {
         this.matcher = matcher;
-        this.freeTextEnv = freeTextEnv.stream().map(EnvNames::normalise).collect(Collectors.toSet());
         this.readSecrets = readSecrets;
     }
 
@@ -72,12 +73,18 @@ public final class ZeebeClientDetector {
 
     /** The first evidence that the pod is a client of a target, or empty. */
     public Optional<Evidence> detect(PodSpec spec, String namespace, ResolvedSources sources) {
+        return detect(spec, null, namespace, sources);
+    }
+
+    /** As above; {@code meta} resolves env vars taken from the pod's own fields ({@code fieldRef}). */
+    public Optional<Evidence> detect(PodSpec spec, ObjectMeta meta, String namespace, ResolvedSources sources) {
         if (spec == null) {
             return Optional.empty();
         }
         Map<String, Volume> volumes = volumesByName(spec);
+        PodFields fields = new PodFields(meta, namespace);
         for (Container c : containers(spec).toList()) {
-            Optional<Evidence> e = detectContainer(c, namespace, sources, volumes);
+            Optional<Evidence> e = detectContainer(c, namespace, sources, volumes, fields);
             if (e.isPresent()) {
                 return e;
             }
@@ -86,9 +93,9 @@ public final class ZeebeClientDetector {
     }
 
     private Optional<Evidence> detectContainer(Container c, String ns, ResolvedSources sources,
-            Map<String, Volume> volumes) {
+            Map<String, Volume> volumes, PodFields fields) {
         String name = c.getName() == null ? "<unnamed>" : c.getName();
-        Map<String, Var> env = environment(c, sources);
+        Map<String, Var> env = environment(c, sources, fields);
 
         for (Var v : env.values()) {
             String normalised = EnvNames.normalise(v.name());
@@ -100,11 +107,11 @@ public final class ZeebeClientDetector {
                 String known = EnvNames.isAddressName(v.name()) ? "" : " (value)";
                 return Optional.of(new Evidence(name, v.origin() + known, t.get()));
             }
-            if (freeTextEnv.contains(normalised)) {
-                var hit = matcher.scan(v.value(), ns);
-                if (hit.isPresent()) {
-                    return Optional.of(new Evidence(name, v.origin() + " contains " + hit.get().token(), hit.get().target()));
-                }
+            // any value that mentions a target is free text, whatever the variable is called
+            // (JAVA_OPTIONS, CATALINA_OPTS, app-specific names): -Dkey=value, JSON, shell lines
+            var hit = matcher.scan(v.value(), ns);
+            if (hit.isPresent()) {
+                return Optional.of(new Evidence(name, v.origin() + " contains " + hit.get().token(), hit.get().target()));
             }
         }
         Optional<Evidence> pair = hostAndPort(name, env, ns);
@@ -172,7 +179,7 @@ public final class ZeebeClientDetector {
      * The container's environment as the kubelet builds it: envFrom first (with prefix), then
      * env in order, each value expanded against what came before.
      */
-    private Map<String, Var> environment(Container c, ResolvedSources sources) {
+    private Map<String, Var> environment(Container c, ResolvedSources sources, PodFields fields) {
         Map<String, Var> env = new LinkedHashMap<>();
         for (EnvFromSource from : nonNull(c.getEnvFrom())) {
             SourceRef ref = null;
@@ -198,6 +205,12 @@ public final class ZeebeClientDetector {
             if (e.getValueFrom() == null) {
                 String value = Expansion.expand(e.getValue() == null ? "" : e.getValue(), env);
                 env.put(e.getName(), new Var(e.getName(), value, "env " + e.getName()));
+            } else if (e.getValueFrom().getFieldRef() != null) {
+                String value = fields.get(e.getValueFrom().getFieldRef().getFieldPath());
+                if (value != null) {
+                    env.put(e.getName(), new Var(e.getName(), value, "env " + e.getName() + " (from "
+                            + e.getValueFrom().getFieldRef().getFieldPath() + ")"));
+                }
             } else {
                 Optional<KeyRef> k = keyRef(e.getValueFrom());
                 Map<String, String> data = k.map(x -> sources.get(x.ref())).orElse(null);
@@ -237,12 +250,11 @@ public final class ZeebeClientDetector {
         if (readSecrets && v.getSecret() != null && v.getSecret().getSecretName() != null) {
             out.add(new Mounted(SourceRef.secret(v.getSecret().getSecretName()), keys(v.getSecret().getItems())));
         }
-        if (v.getProjected() != null && nonNull(v.getProjected().getSources()).stream()
-                .noneMatch(p -> p.getServiceAccountToken() != null)) {
-            // (the kube-api-access-* volume every pod gets holds the token and kube-root-ca.crt: never a Zeebe config)
+        if (v.getProjected() != null) {
             for (VolumeProjection p : nonNull(v.getProjected().getSources())) {
                 ConfigMapProjection cm = p.getConfigMap();
-                if (cm != null && cm.getName() != null) {
+                // kube-root-ca.crt is the cluster CA every pod's kube-api-access-* volume projects: never a Zeebe config
+                if (cm != null && cm.getName() != null && !cm.getName().equals(ROOT_CA)) {
                     out.add(new Mounted(SourceRef.configMap(cm.getName()), keys(cm.getItems())));
                 }
                 SecretProjection s = p.getSecret();
@@ -275,6 +287,36 @@ public final class ZeebeClientDetector {
 
     private static <T> List<T> nonNull(List<T> list) {
         return list == null ? List.of() : list;
+    }
+
+    /**
+     * The pod fields an env var can take with {@code fieldRef} that are known at admission:
+     * namespace, name (empty for generateName pods until the API server names them), labels, annotations.
+     */
+    record PodFields(ObjectMeta meta, String namespace) {
+        private static final java.util.regex.Pattern KEYED = java.util.regex.Pattern.compile(
+                "metadata\\.(labels|annotations)\\['([^']+)'\\]");
+
+        String get(String fieldPath) {
+            if (fieldPath == null) {
+                return null;
+            }
+            if (fieldPath.equals("metadata.namespace")) {
+                return namespace;
+            }
+            if (meta == null) {
+                return null;
+            }
+            if (fieldPath.equals("metadata.name")) {
+                return meta.getName() == null || meta.getName().isEmpty() ? null : meta.getName();
+            }
+            var m = KEYED.matcher(fieldPath);
+            if (m.matches()) {
+                Map<String, String> map = m.group(1).equals("labels") ? meta.getLabels() : meta.getAnnotations();
+                return map == null ? null : map.get(m.group(2));
+            }
+            return null;
+        }
     }
 
     /** One effective env var with where it came from (for the reason text). */

@@ -49,6 +49,6 @@ public class DecisionService {
         }
         ResolvedSources sources = resolver.resolve(namespace, refs);
         d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources));
-        return new Outcome(d, nsLabels != null, sources.unavailable());
+        return new Outcome(d, nsLabels != null, sources.unavailable(), sources.missing());
     }
 }

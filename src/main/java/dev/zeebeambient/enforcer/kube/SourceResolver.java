@@ -74,6 +74,7 @@ public class SourceResolver {
         Map<SourceRef, Map<String, String>> data = new LinkedHashMap<>();
         Map<SourceRef, CompletableFuture<Map<String, String>>> pending = new HashMap<>();
         Set<SourceRef> unavailable = new HashSet<>();
+        Set<SourceRef> missing = new HashSet<>();
         for (SourceRef ref : refs) {
             Key key = new Key(namespace, ref);
             Entry e = cache.get(key);
@@ -81,6 +82,8 @@ public class SourceResolver {
                 count(ref, "cached");
                 if (e.data != null) {
                     data.put(ref, e.data);
+                } else {
+                    missing.add(ref);
                 }
                 continue;
             }
@@ -98,6 +101,8 @@ public class SourceResolver {
                 Map<String, String> d = p.getValue().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 if (d != null) {
                     data.put(p.getKey(), d);
+                } else {
+                    missing.add(p.getKey());
                 }
             } catch (java.util.concurrent.TimeoutException e) {
                 count(p.getKey(), "timeout");
@@ -113,7 +118,7 @@ public class SourceResolver {
                 unavailable.add(p.getKey());
             }
         }
-        return new ResolvedSources(data, unavailable);
+        return new ResolvedSources(data, unavailable, missing);
     }
 
     private Map<String, String> fetch(Key key) {

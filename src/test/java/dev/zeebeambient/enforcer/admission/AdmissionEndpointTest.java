@@ -236,6 +236,17 @@ class AdmissionEndpointTest {
                 .body("response.warnings[0]", equalTo(WARN + "could not read configmap/slow-config in time; it was not checked"));
     }
 
+    /** A referenced ConfigMap that does not exist yet (created after the Deployment) is named, not silently ignored. */
+    @Test
+    void configMapThatDoesNotExistYetIsNamedInAWarning() {
+        ObjectNode pod = ReviewFixtures.pod("nginx-pod.json");
+        ((ObjectNode) pod.at("/spec/containers/0")).putArray("envFrom").addObject().putObject("configMapRef").put("name", "created-later");
+        post(ReviewFixtures.review(pod, NS, "CREATE", false)).statusCode(200)
+                .body("response.allowed", equalTo(true))
+                .body("response.patch", equalTo(null))
+                .body("response.warnings[0]", equalTo(WARN + "configmap/created-later does not exist (yet); not checked, the backstop re-checks later"));
+    }
+
     @Test
     void healthAndMetricsAreOnTheManagementPortOnly() {
         Endpoints.management().get("/q/health/ready").then().statusCode(200)

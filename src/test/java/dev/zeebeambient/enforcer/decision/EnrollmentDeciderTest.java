@@ -172,7 +172,7 @@ class EnrollmentDeciderTest {
     void gatewayPodsAreEnrolledOnlyWhenConfigured() {
         Rules r = dev.zeebeambient.enforcer.testsupport.TestConfig.rules();
         EnrollmentDecider enrolling = new EnrollmentDecider(new Rules(r.targets(), r.clusterDomain(), r.optInKey(),
-                r.optInValue(), r.excludedNamespaces(), r.enrollKey(), r.serverComponents(), r.freeTextEnv(), r.readSecrets(), true));
+                r.optInValue(), r.excludedNamespaces(), r.enrollKey(), r.serverComponents(), r.readSecrets(), true));
         Pod gateway = nonClient().editMetadata().addToLabels("app", "zeebe-gw").endMetadata().build();
         Map<Target, Map<String, String>> selectors = Map.of(GW, Map.of("app", "zeebe-gw"));
         Decision d = enrolling.decide(new PodContext(gateway, "camunda", OPTED_IN, selectors, ResolvedSources.NONE));

@@ -21,12 +21,11 @@ class ZeebeClientDetectorTest {
 
     static final Target GW = Target.parse("camunda/camunda-zeebe-gateway-grpc:26500");
     static final String ADDR = "camunda-zeebe-gateway-grpc.camunda:26500";
-    static final Set<String> FREE_TEXT = Set.of("SPRING_APPLICATION_JSON", "JAVA_TOOL_OPTIONS", "JAVA_OPTS", "JDK_JAVA_OPTIONS");
 
     final ZeebeClientDetector detector = new ZeebeClientDetector(new AddressMatcher(List.of(GW), "cluster.local"),
-            FREE_TEXT, false);
+            false);
     final ZeebeClientDetector withSecrets = new ZeebeClientDetector(new AddressMatcher(List.of(GW), "cluster.local"),
-            FREE_TEXT, true);
+            true);
 
     static PodSpec spec(Container... containers) {
         return new PodSpecBuilder().withContainers(containers).build();
@@ -125,9 +124,84 @@ class ZeebeClientDetectorTest {
         assertTrue(e.source().startsWith("env " + name + " contains "), e.source());
     }
 
+    /** Issue 13: any value that mentions a target is free text, whatever the variable is called. */
+    @ParameterizedTest
+    @ValueSource(strings = {"JAVA_OPTIONS", "CATALINA_OPTS", "MY_APP_SETTINGS", "NOTES"})
+    void anyVariableMentioningATargetIsScannedAsFreeText(String name) {
+        Evidence e = detector.detect(spec(env(name, "-Xmx1g -Dcamunda.client.zeebe.grpc-address=http://" + ADDR + " -Dx=y")),
+                "apps", ResolvedSources.NONE).orElseThrow();
+        assertEquals("env " + name + " contains -Dcamunda.client.zeebe.grpc-address=http://" + ADDR, e.source());
+        assertTrue(detector.detect(spec(env(name, "-Dgateway=camunda-zeebe-gateway-grpc.camunda:9600")), "apps",
+                ResolvedSources.NONE).isEmpty(), "another port is not the target");
+    }
+
+    /** Shell lines in command/args: host and port as separate words; zbctl's --host without a port means 26500. */
     @Test
-    void freeTextIsNotScannedInOrdinaryVariables() {
-        assertTrue(detector.detect(spec(env("NOTES", "talks to " + ADDR + " sometimes")), "apps", ResolvedSources.NONE).isEmpty());
+    void shellLinesWithHostAndPortAsSeparateWords() {
+        Container nc = new ContainerBuilder().withName("wait").withCommand("sh", "-c")
+                .withArgs("until nc -vz camunda-zeebe-gateway-grpc.camunda 26500; do sleep 2; done").build();
+        assertEquals("args camunda-zeebe-gateway-grpc.camunda 26500", detector.detect(spec(nc), "apps", ResolvedSources.NONE)
+                .orElseThrow().source());
+        Container other = new ContainerBuilder().withName("wait").withCommand("sh", "-c")
+                .withArgs("nc -vz camunda-zeebe-gateway-grpc.camunda 9600").build();
+        assertTrue(detector.detect(spec(other), "apps", ResolvedSources.NONE).isEmpty(), "the monitoring port is not gRPC");
+        Container zbctl = new ContainerBuilder().withName("cli").withCommand("zbctl", "--host", "camunda-zeebe-gateway-grpc.camunda",
+                "status").build();
+        assertTrue(detector.detect(spec(zbctl), "apps", ResolvedSources.NONE).isPresent());
+    }
+
+    /** $(VAR) where VAR comes from the pod's own fields, known at admission. */
+    @Test
+    void fieldRefVariablesAreExpanded() {
+        Container c = new ContainerBuilder().withName("app")
+                .addNewEnv().withName("POD_NAMESPACE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace")
+                .endFieldRef().endValueFrom().endEnv()
+                .addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.$(POD_NAMESPACE):26500").endEnv().build();
+        assertTrue(detector.detect(spec(c), "camunda", ResolvedSources.NONE).isPresent(), "in the target's namespace");
+        assertTrue(detector.detect(spec(c), "apps", ResolvedSources.NONE).isEmpty(), "expands to another namespace");
+        Container byLabel = new ContainerBuilder().withName("app")
+                .addNewEnv().withName("RELEASE").withNewValueFrom().withNewFieldRef().withFieldPath("metadata.labels['release']")
+                .endFieldRef().endValueFrom().endEnv()
+                .addNewEnv().withName("ZEEBE_ADDRESS").withValue("$(RELEASE)-zeebe-gateway-grpc.camunda:26500").endEnv().build();
+        var meta = new io.fabric8.kubernetes.api.model.ObjectMetaBuilder().addToLabels("release", "camunda").build();
+        assertEquals("env ZEEBE_ADDRESS", detector.detect(spec(byLabel), meta, "apps", ResolvedSources.NONE).orElseThrow().source());
+        assertTrue(detector.detect(spec(byLabel), "apps", ResolvedSources.NONE).isEmpty(), "unknown label: not expanded");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"dns:camunda-zeebe-gateway-grpc.camunda:26500", "dns:///camunda-zeebe-gateway-grpc.camunda:26500",
+            "dns://10.96.0.10/camunda-zeebe-gateway-grpc.camunda:26500", "passthrough:///camunda-zeebe-gateway-grpc.camunda:26500"})
+    void grpcTargetUris(String value) {
+        assertTrue(detector.detect(spec(env("ZEEBE_ADDRESS", value)), "apps", ResolvedSources.NONE).isPresent(), value);
+        assertTrue(detector.detect(spec(env("ZEEBE_ADDRESS", value.replace("26500", "26501"))), "apps", ResolvedSources.NONE).isEmpty());
+    }
+
+    /** Config files in mounted ConfigMaps, in the formats real charts and apps use. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "camunda.operate:\n  zeebe:\n    gatewayAddress: camunda-zeebe-gateway-grpc.camunda:26500\n",
+            "camunda:\n  client:\n    zeebe:\n      grpc-address: \"http://camunda-zeebe-gateway-grpc.camunda:26500\"\n",
+            "zeebe.client.broker.gateway-address=camunda-zeebe-gateway-grpc.camunda:26500\nserver.port=8080\n",
+            "zeebe {\n  gateway-address = \"camunda-zeebe-gateway-grpc.camunda:26500\"\n}\n",
+            "{\"Zeebe\": {\"GatewayAddress\": \"camunda-zeebe-gateway-grpc.camunda:26500\"}}"})
+    void configFileFormats(String content) {
+        Container c = new ContainerBuilder().withName("app").addNewVolumeMount().withName("config").withMountPath("/c").endVolumeMount().build();
+        PodSpec s = new PodSpecBuilder().withContainers(c).withVolumes(new VolumeBuilder().withName("config")
+                .withNewConfigMap().withName("cfg").endConfigMap().build()).build();
+        assertTrue(detector.detect(s, "apps", sources(SourceRef.configMap("cfg"), Map.of("config", content))).isPresent(), content);
+    }
+
+    /** A projected volume that combines a ServiceAccount token with a ConfigMap: only kube-root-ca.crt is skipped. */
+    @Test
+    void projectedTokenAndConfigMap() {
+        Container c = new ContainerBuilder().withName("app").addNewVolumeMount().withName("p").withMountPath("/p").endVolumeMount().build();
+        PodSpec s = new PodSpecBuilder().withContainers(c).withVolumes(new VolumeBuilder().withName("p").withNewProjected()
+                .addNewSource().withNewServiceAccountToken().withPath("token").endServiceAccountToken().endSource()
+                .addNewSource().withNewConfigMap().withName("kube-root-ca.crt").endConfigMap().endSource()
+                .addNewSource().withNewConfigMap().withName("zeebe-config").endConfigMap().endSource().endProjected().build()).build();
+        assertEquals(Set.of(SourceRef.configMap("zeebe-config")), detector.references(s));
+        assertTrue(detector.detect(s, "apps", sources(SourceRef.configMap("zeebe-config"), Map.of("application.yaml",
+                "zeebe:\n  address: " + ADDR))).isPresent());
     }
 
     @ParameterizedTest
