@@ -194,7 +194,8 @@ class ManifestsTest {
             forbidden(() -> sa.pods().inNamespace(ns).withName("worker").delete(), "delete pods");
             forbidden(() -> sa.pods().inNamespace(ns).withName("worker").get(), "get pods (the backstop reads its informer)");
             forbidden(() -> sa.configMaps().inNamespace(ns).list(), "list configmaps");
-            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("someone-elses-webhook")
+            forbidden(() -> sa.admissionRegistration().v1().mutatingWebhookConfigurations()
+                    .resource(admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("someone-elses-webhook").get())
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"),
                     "update webhook configurations it does not own");
             forbidden(() -> sa.rbac().clusterRoles().resource(new ClusterRoleBuilder().withNewMetadata().withName("escalate")
@@ -250,6 +251,10 @@ class ManifestsTest {
                     "change another annotation");
             denied(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"finalizers\":[\"x/y\"]}}"),
                     "add a finalizer");
+            denied(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":\"none\"}}}"), "take a pod out of the mesh");
+            denied(() -> pod.patch(PatchContext.of(PatchType.JSON_MERGE),
+                    "{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":null}}}"), "remove the dataplane label");
         }
         admin.pods().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.JSON),
                 "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"w:2\"}]");

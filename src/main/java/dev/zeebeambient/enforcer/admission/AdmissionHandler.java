@@ -72,7 +72,8 @@ public class AdmissionHandler {
         try {
             verdict = review(req);
         } catch (RuntimeException e) {
-            LOG.errorf(e, "admission uid %s for %s/%s failed", req.uid(), req.namespace(), req.name());
+            LOG.errorf(e, "internal error on admission uid %s for pod %s/%s; pod admitted unchanged", req.uid(), req.namespace(),
+                    req.name());
             verdict = Verdict.internalError(req);
         }
         return respond(req, verdict, start);

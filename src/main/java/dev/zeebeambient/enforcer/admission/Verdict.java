@@ -50,10 +50,9 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
     }
 
     static Verdict internalError(AdmissionRequest req) {
+        // logged with its stack trace where it was caught (AdmissionHandler), not again here
         return new Verdict(Kind.ERROR, "internal-error", null,
-                List.of(warning("internal error, pod admitted unchanged (see enforcer logs)")), Logger.Level.ERROR,
-                "internal error on admission uid " + req.uid() + " for " + req.namespace() + "/" + req.name()
-                        + "; pod admitted unchanged");
+                List.of(warning("internal error, pod admitted unchanged (see enforcer logs)")), Logger.Level.TRACE, null);
     }
 
     /** The namespace a pod is created in: the request's, else the object's (generateName pods may lack it). */

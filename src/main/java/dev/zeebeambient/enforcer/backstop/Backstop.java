@@ -48,7 +48,7 @@ import java.util.concurrent.TimeUnit;
 public class Backstop {
 
     private static final Logger LOG = Logger.getLogger(Backstop.class);
-    static final String EVENT_REASON = "EnrolledInAmbient";
+    public static final String EVENT_REASON = "EnrolledInAmbient";
 
     private final KubernetesClient client;
     private final EnforcerConfig config;

@@ -31,7 +31,9 @@ public class Bootstrapper {
     private final EnforcerConfig config;
     private final Leadership leadership;
     private final Watches watches;
-    private ScheduledExecutorService scheduler;
+    private volatile ScheduledExecutorService scheduler;
+    /** Started by the lifecycle (and not stopped since): only then are drift watches started. */
+    private volatile boolean running;
     private volatile BootstrapStatus status = BootstrapStatus.starting();
     private final java.util.concurrent.atomic.AtomicBoolean repairPending = new java.util.concurrent.atomic.AtomicBoolean();
     /** ref -> the informer watching that object of ours */
@@ -51,6 +53,7 @@ public class Bootstrapper {
         if (!config.bootstrap().enabled() || (scheduler != null && !scheduler.isShutdown())) {
             return;
         }
+        running = true;
         scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "bootstrapper");
             t.setDaemon(true);
@@ -77,16 +80,22 @@ public class Bootstrapper {
         }
     }
 
-    public synchronized void stop() {
+    public void stop() {
+        running = false;
+        ScheduledExecutorService s = scheduler;
+        if (s != null) {
+            s.shutdownNow(); // before taking the monitor: interrupts a pass in progress instead of waiting for it
+        }
+        stopWatches();
+    }
+
+    private synchronized void stopWatches() {
         watched.forEach((ref, informer) -> {
             informer.stop();
             watches.untrack(ref);
         });
         watched.clear();
-        if (scheduler != null) {
-            scheduler.shutdownNow(); // drops a scheduled repair: it must not stay "pending" forever
-        }
-        repairPending.set(false);
+        repairPending.set(false); // shutdownNow dropped a scheduled repair: it must not stay "pending" forever
     }
 
     /**
@@ -101,13 +110,13 @@ public class Bootstrapper {
         config.targets().forEach(t -> any.put(t, Map.of("any", "any")));
         for (var desired : DesiredState.build(config, any)) {
             String key = DesiredState.ref(desired);
-            SharedIndexInformer<GenericKubernetesResource> running = watched.get(key);
-            if (running != null && running.isWatching()) {
-                continue;
+            SharedIndexInformer<GenericKubernetesResource> current = watched.get(key);
+            if (current != null && !watches.problems().containsKey(key)) {
+                continue; // watching, or (re)connecting normally
             }
-            if (running != null) {
-                // e.g. its CRD was deleted and installed again: fabric8 may back off for long; start afresh
-                running.stop();
+            if (current != null) {
+                // failing, e.g. its CRD was deleted and installed again: fabric8 may back off for long; start afresh
+                current.stop();
                 LOG.infof("bootstrap: restarting the watch of %s", key);
             }
             String ns = desired.getMetadata().getNamespace();
@@ -183,7 +192,7 @@ public class Bootstrapper {
                     List.of(), List.of(), e.toString());
         }
         report(previous, status);
-        if (status.phase() == Phase.CONVERGED) {
+        if (status.phase() == Phase.CONVERGED && running) {
             try {
                 watchManagedObjects();
             } catch (RuntimeException e) {

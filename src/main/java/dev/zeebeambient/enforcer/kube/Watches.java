@@ -1,7 +1,6 @@
 package dev.zeebeambient.enforcer.kube;
 
 import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.informers.ExceptionHandler;
 import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
@@ -13,9 +12,9 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Every watch the enforcer runs, and why one is not watching. A failing watch is logged at WARN
- * once (again only after it recovered), naming the object, the verbs and resource it needs and,
- * for HTTP 403, the missing permission; {@code /status} and the {@code bootstrap} health group
- * show the failing ones. fabric8 retries by itself; this only makes the failure visible.
+ * once per kind of failure, naming the object, the verbs and resource it needs and, for HTTP 403,
+ * the missing permission; {@code /status} and the {@code bootstrap} health group show the failing
+ * ones (and forget those that recovered). fabric8 retries by itself; this only makes the failure visible.
  */
 @ApplicationScoped
 public class Watches {
@@ -35,20 +34,19 @@ public class Watches {
     /** Registers {@code informer} under {@code what} and installs the reporting exception handler. Call before start. */
     public <T> SharedIndexInformer<T> track(String what, String needs, SharedIndexInformer<T> informer) {
         tracked.put(what, new Tracked(informer, needs));
-        informer.exceptionHandler(handler(what, needs));
+        informer.exceptionHandler((started, t) -> {
+            Tracked current = tracked.get(what);
+            if (current != null && current.informer() == informer) { // a stopped, replaced informer reports nothing
+                failed(what, needs, t);
+            }
+            return true; // keep retrying: a permission granted later must be picked up without a restart
+        });
         return informer;
     }
 
     public void untrack(String what) {
         tracked.remove(what);
         problems.remove(what);
-    }
-
-    ExceptionHandler handler(String what, String needs) {
-        return (started, t) -> {
-            failed(what, needs, t);
-            return true; // keep retrying: a permission granted later must be picked up without a restart
-        };
     }
 
     void failed(String what, String needs, Throwable t) {

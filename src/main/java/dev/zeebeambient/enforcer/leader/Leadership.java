@@ -53,6 +53,8 @@ public class Leadership {
     private volatile String holder;
     private volatile boolean stopped = true;
     private volatile CompletableFuture<?> running;
+    /** Bumped by end(): callbacks and retries of an elector from before it are ignored. */
+    private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Instant validHolderSeen;
     private volatile String leaseProblem;
     private ScheduledExecutorService observer;
@@ -90,7 +92,7 @@ public class Leadership {
         });
         observer.scheduleWithFixedDelay(this::observeLease, settings.leaseDuration().toMillis(),
                 settings.leaseDuration().toMillis(), TimeUnit.MILLISECONDS);
-        elect();
+        elect(generation.get());
     }
 
     /** Stops competing and, if this replica leads, releases the Lease before returning. */
@@ -101,6 +103,7 @@ public class Leadership {
                 return;
             }
             stopped = true;
+            generation.incrementAndGet();
             r = running;
             if (observer != null) {
                 observer.shutdownNow();
@@ -140,7 +143,14 @@ public class Leadership {
         }
     }
 
-    private void elect() {
+    private boolean current(int gen) {
+        return !stopped && gen == generation.get();
+    }
+
+    private void elect(int gen) {
+        if (!current(gen)) {
+            return;
+        }
         CompletableFuture<?> started = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.leaseName())
                 .withLock(new LeaseLock(config.ownNamespace(), settings.leaseName(), identity))
@@ -148,14 +158,21 @@ public class Leadership {
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
                 .withReleaseOnCancel(true)
-                .withLeaderCallbacks(new LeaderCallbacks(this::becomeLeader,
+                .withLeaderCallbacks(new LeaderCallbacks(() -> {
+                            if (current(gen)) {
+                                becomeLeader();
+                            }
+                        },
                         () -> {
-                            if (leader) {
+                            if (leader && gen == generation.get()) {
                                 leader = false;
                                 LOG.infof("%s stopped leading (Lease %s)", identity, lease);
                             }
                         },
                         id -> {
+                            if (gen != generation.get()) {
+                                return;
+                            }
                             holder = id;
                             if (id != null && !id.isEmpty()) {
                                 validHolderSeen = clock.instant();
@@ -163,20 +180,21 @@ public class Leadership {
                         }))
                 .build()).build().start();
         synchronized (this) {
-            running = started;
-            if (stopped) {
+            if (!current(gen)) {
                 started.cancel(true); // end() ran while this elector was being created
                 return;
             }
+            running = started;
         }
         started.whenComplete((v, t) -> {
-            leader = false;
-            if (!stopped) {
-                if (t != null && !(t instanceof CancellationException)) {
-                    LOG.warnf("leader election on Lease %s ended (%s); retrying", lease, t.toString());
-                }
-                elect(); // lost or failed: compete again
+            if (!current(gen)) {
+                return;
             }
+            leader = false;
+            if (t != null && !(t instanceof CancellationException)) {
+                LOG.warnf("leader election on Lease %s ended (%s); retrying", lease, t.toString());
+            }
+            elect(gen); // lost or failed: compete again
         });
     }
 

@@ -60,6 +60,8 @@ public class SelfManagedTls {
     private final Path keyFile;
     private ScheduledExecutorService scheduler;
     Clock clock = Clock.systemUTC();
+    /** The files hold the Secret's certificate but the HTTPS server still serves the previous one. */
+    private volatile boolean reloadFailed;
 
     public SelfManagedTls(KubernetesClient client, EnforcerConfig config, Leadership leadership,
             TlsConfigurationRegistry registry, Event<CertificateUpdatedEvent> updated,
@@ -217,9 +219,12 @@ public class SelfManagedTls {
             replace(keyFile, key);
             replace(certFile, cert);
             TlsConfiguration admission = registry.get("admission").orElseThrow();
-            if (admission.reload()) {
-                updated.fire(new CertificateUpdatedEvent("admission", admission));
+            reloadFailed = !admission.reload();
+            if (reloadFailed) {
+                LOG.warnf("self-managed TLS: wrote the certificate from Secret %s, but the HTTPS server did not reload it", tls.secretName());
+                return;
             }
+            updated.fire(new CertificateUpdatedEvent("admission", admission));
             LOG.infof("self-managed TLS: serving the certificate from Secret %s", tls.secretName());
         } catch (java.io.IOException e) {
             throw new IllegalStateException("cannot write " + certFile + " / " + keyFile + ": " + e.getMessage(), e);
@@ -233,6 +238,9 @@ public class SelfManagedTls {
     public boolean servingPlaceholder() {
         if (!tls.enabled()) {
             return false;
+        }
+        if (reloadFailed) {
+            return true;
         }
         try {
             List<X509Certificate> served = Pki.certificates(Files.readString(certFile));

@@ -184,14 +184,22 @@ class BootstrapTest {
     @Test
     void deletedOrStrippedObjectsAreRestored() {
         assertEquals("converged", pass().phase().tag());
-        k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
-        // someone removes the waypoint binding from the Service
-        k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").edit(s -> {
-            s.getMetadata().getLabels().remove("istio.io/use-waypoint");
-            return s;
-        });
-        BootstrapStatus s = pass(); // the watch may already have repaired it; either way the result is the same
+        bootstrapper.stop(); // no watch: only the pass itself may repair (the watch has its own test)
+        BootstrapStatus s;
+        try {
+            k8s.genericKubernetesResources(DR, "DestinationRule").inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").delete();
+            // someone removes the waypoint binding from the Service
+            k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").edit(svc -> {
+                svc.getMetadata().getLabels().remove("istio.io/use-waypoint");
+                return svc;
+            });
+            assertNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
+            s = pass();
+        } finally {
+            bootstrapper.start();
+        }
         assertEquals("converged", s.phase().tag(), s.error());
+        assertTrue(s.wrote(), "the pass restored them");
         assertNotNull(get(DR, "DestinationRule", "camunda", "camunda-zeebe-gateway-grpc"));
         assertEquals("waypoint", k8s.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").get()
                 .getMetadata().getLabels().get("istio.io/use-waypoint"));

@@ -160,6 +160,12 @@ public final class KubeTestCluster {
                 identity.sort(Comparator.comparing(o -> o.getKind().equals("Namespace") ? 0 : 1));
                 Set<String> keep = new HashSet<>();
                 for (HasMetadata o : identity) {
+                    if (o.getKind().contains("Role") && (o.getMetadata().getLabels() == null
+                            || !"zeebe-ambient-enforcer".equals(o.getMetadata().getLabels().get("app.kubernetes.io/part-of")))) {
+                        // unlabelled RBAC could never be pruned: a later test would silently keep its permissions
+                        throw new IllegalStateException(o.getKind() + " " + o.getMetadata().getName() + " from webhook-config/"
+                                + kustomization + " lacks the label " + PART_OF);
+                    }
                     client.resource(o).fieldManager("enforcer-tests").forceConflicts().serverSideApply();
                     keep.add(key(o));
                 }

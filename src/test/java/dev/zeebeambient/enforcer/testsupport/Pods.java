@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.testsupport;
 
+import dev.zeebeambient.enforcer.backstop.Backstop;
 import io.fabric8.kubernetes.api.model.Event;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 
@@ -7,9 +8,6 @@ import java.util.List;
 
 /** Pod fixtures shared by the backstop and audit tests, and the Events the enforcer writes. */
 public final class Pods {
-
-    /** Reason of the Event on each enrolled pod (Backstop.EVENT_REASON). */
-    public static final String ENROLLED_EVENT = "EnrolledInAmbient";
 
     private Pods() {
     }
@@ -27,6 +25,6 @@ public final class Pods {
 
     public static List<Event> enrolledEvents(String ns) {
         return KubeTestCluster.get().client().v1().events().inNamespace(ns).list().getItems().stream()
-                .filter(e -> ENROLLED_EVENT.equals(e.getReason())).toList();
+                .filter(e -> Backstop.EVENT_REASON.equals(e.getReason())).toList();
     }
 }
