@@ -3,6 +3,8 @@ package dev.zeebeambient.enforcer.admission;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.decision.Reason;
+import dev.zeebeambient.enforcer.detection.Target;
 import dev.zeebeambient.enforcer.detection.SourceRef;
 import dev.zeebeambient.enforcer.enrollment.Enrollment;
 import dev.zeebeambient.enforcer.enrollment.Origin;
@@ -83,6 +85,14 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
             warnings.add(warning("enrolled in ambient: " + because));
             level = Logger.Level.INFO;
             log = "enrolled pod " + who + " in ambient" + (req.dryRun() ? " (dry run)" : "") + ": " + d.detail();
+        } else if (d.reason() == Reason.BYPASSES_WAYPOINT) {
+            kind = Kind.SKIP;
+            Target via = d.evidence().orElseThrow().target();
+            warnings.add(warning("bypasses the waypoint (no per-request balancing): " + via.name() + "." + via.namespace() + ":"
+                    + via.port()));
+            warnings.add(warning("fix: " + d.detail().substring(d.detail().lastIndexOf("point it at "))));
+            level = Logger.Level.INFO;
+            log = "Zeebe client pod " + who + " bypasses the waypoint: " + d.detail();
         } else if (d.reason().notable() && d.evidence().isPresent()) {
             kind = Kind.SKIP;
             warnings.add(warning("Zeebe client not enrolled: " + d.detail()));

@@ -66,6 +66,8 @@ public class Backstop {
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
     /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
     private final Map<String, Map<String, String>> notEnrolled = new ConcurrentHashMap<>();
+    /** namespace -> pod -> which gateway Service it uses instead of a target (not behind the waypoint). */
+    private final Map<String, Map<String, String>> bypassing = new ConcurrentHashMap<>();
     private SharedIndexInformer<Pod> pods;
     private ScheduledExecutorService executor;
     private volatile boolean running;
@@ -140,6 +142,17 @@ public class Backstop {
         return config.backstop().enabled();
     }
 
+    /** Per opted-in namespace: running Zeebe clients of a gateway Service that is not behind the waypoint. */
+    public Map<String, Map<String, String>> bypassing() {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        bypassing.forEach((ns, m) -> {
+            if (!m.isEmpty()) {
+                out.put(ns, new TreeMap<>(m));
+            }
+        });
+        return out;
+    }
+
     /** Per opted-in namespace: detected client pods that are not enrolled, with why. */
     public Map<String, Map<String, String>> notEnrolled() {
         Map<String, Map<String, String>> out = new TreeMap<>();
@@ -198,6 +211,9 @@ public class Backstop {
         Decision d = outcome.decision();
         if (!d.enroll()) {
             forget(ns, name);
+            if (d.reason() == dev.zeebeambient.enforcer.decision.Reason.BYPASSES_WAYPOINT) {
+                bypassing.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, d.detail());
+            }
             return;
         }
         if (config.audit()) {
@@ -307,6 +323,10 @@ public class Backstop {
 
     private void forget(String ns, String pod) {
         attempts.remove(ns + "/" + pod);
+        bypassing.computeIfPresent(ns, (k, m) -> {
+            m.remove(pod);
+            return m.isEmpty() ? null : m;
+        });
         notEnrolled.computeIfPresent(ns, (k, m) -> {
             m.remove(pod);
             return m.isEmpty() ? null : m;

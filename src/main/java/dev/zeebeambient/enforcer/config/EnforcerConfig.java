@@ -240,6 +240,13 @@ public interface EnforcerConfig {
 
     interface Detection {
         /**
+         * Gateway Services that are not targets, as {@code namespace/service:port}, whose clients are
+         * reported as bypassing the waypoint — in addition to those derived from the cluster (Services
+         * in a target's namespace that select the Zeebe gateway/broker pods, on their gRPC port).
+         */
+        Optional<List<@WithConverter(TargetConverter.class) Target>> knownGatewayServices();
+
+        /**
          * Ignored since every env value that mentions a target is scanned as free text; kept so
          * existing configurations still start.
          */

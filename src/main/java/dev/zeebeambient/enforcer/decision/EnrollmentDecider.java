@@ -101,9 +101,27 @@ public final class EnrollmentDecider {
             return Decision.of(Reason.EXPLICIT_OPT_IN, "pod asks for it with " + rules.enrollKey() + "=true");
         }
         Optional<Evidence> evidence = detector.detect(spec, meta, ns, ctx.sources());
-        return evidence
-                .map(e -> new Decision(Reason.ZEEBE_CLIENT, e.describe(), evidence))
-                .orElseGet(() -> Decision.of(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec"));
+        if (evidence.isPresent()) {
+            return new Decision(Reason.ZEEBE_CLIENT, evidence.get().describe(), evidence);
+        }
+        if (!ctx.bypassServices().isEmpty()) {
+            // a client of the chart's own Service (or another known gateway Service) is not balanced per request
+            Optional<Evidence> bypass = new ZeebeClientDetector(new AddressMatcher(ctx.bypassServices(), rules.clusterDomain()),
+                    rules.readSecrets()).detect(spec, meta, ns, ctx.sources());
+            if (bypass.isPresent()) {
+                Target via = bypass.get().target();
+                return new Decision(Reason.BYPASSES_WAYPOINT, "talks to " + via + " (" + bypass.get().source() + "), which is not"
+                        + " behind the waypoint: one connection, one gateway pod; point it at " + suggestion(via), bypass);
+            }
+        }
+        return Decision.of(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec");
+    }
+
+    /** The target to use instead of {@code bypassed}: one in the same namespace if there is one. */
+    String suggestion(Target bypassed) {
+        Target t = rules.targets().stream().filter(x -> x.namespace().equals(bypassed.namespace())).findFirst()
+                .orElse(rules.targets().get(0));
+        return t.name() + "." + t.namespace() + ":" + t.port();
     }
 
     /** A skip that is worth telling the user about if the pod is in fact a Zeebe client. */

@@ -4,6 +4,7 @@ import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.Target;
 import io.fabric8.kubernetes.api.model.Pod;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -13,7 +14,14 @@ import java.util.Map;
  * @param namespaceLabels  the namespace's labels, or {@code null} when the cache is not ready
  * @param targetSelectors  the selector of each target Service that is known
  * @param sources          data of the ConfigMaps/Secrets the pod references
+ * @param bypassServices   gRPC ports of known gateway Services that are not targets (e.g. the Helm
+ *                         chart's {@code camunda-zeebe-gateway:26500}): clients of these bypass the waypoint
  */
 public record PodContext(Pod pod, String namespace, Map<String, String> namespaceLabels,
-        Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources) {
+        Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources, List<Target> bypassServices) {
+
+    public PodContext(Pod pod, String namespace, Map<String, String> namespaceLabels,
+            Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources) {
+        this(pod, namespace, namespaceLabels, targetSelectors, sources, List.of());
+    }
 }

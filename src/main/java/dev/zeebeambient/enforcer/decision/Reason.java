@@ -21,6 +21,8 @@ public enum Reason {
     NAMESPACE_DATAPLANE_NONE("namespace-dataplane-mode-none", false, true),
     SIDECAR("sidecar", false, true),
     GATEWAY_BACKEND("gateway-backend", false, false),
+    /** talks to a known gateway Service that is not a target: not behind the waypoint, balanced per connection */
+    BYPASSES_WAYPOINT("bypasses-waypoint", false, true),
     NOT_A_CLIENT("not-a-client", false, false);
 
     private final String tag;

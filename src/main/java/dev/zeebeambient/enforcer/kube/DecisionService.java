@@ -13,6 +13,7 @@ import dev.zeebeambient.enforcer.decision.Rules;
 import io.fabric8.kubernetes.api.model.Pod;
 import jakarta.enterprise.context.ApplicationScoped;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -28,8 +29,11 @@ public class DecisionService {
     private final NamespaceCache namespaces;
     private final TargetServices targets;
     private final SourceResolver resolver;
+    private final GatewayServices gatewayServices;
 
-    public DecisionService(EnforcerConfig config, NamespaceCache namespaces, TargetServices targets, SourceResolver resolver) {
+    public DecisionService(EnforcerConfig config, NamespaceCache namespaces, TargetServices targets, SourceResolver resolver,
+            GatewayServices gatewayServices) {
+        this.gatewayServices = gatewayServices;
         this.decider = new EnrollmentDecider(Rules.from(config));
         this.namespaces = namespaces;
         this.targets = targets;
@@ -41,14 +45,15 @@ public class DecisionService {
         Map<Target, Map<String, String>> selectors = targets.selectors();
         // First without ConfigMaps: most skips (excluded, not opted in, already labelled, ...) need none,
         // and reading them costs API calls. Only when their content could change the answer are they read.
-        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, ResolvedSources.NONE));
+        List<Target> bypass = gatewayServices.bypassServices();
+        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, ResolvedSources.NONE, bypass));
         boolean couldChange = d.reason() == Reason.NOT_A_CLIENT || (d.reason().notable() && d.evidence().isEmpty());
         Set<SourceRef> refs = couldChange ? decider.detector().references(pod.getSpec()) : Set.of();
         if (refs.isEmpty()) {
             return new Outcome(d, nsLabels != null, Set.of());
         }
         ResolvedSources sources = resolver.resolve(namespace, refs);
-        d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources));
+        d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources, bypass));
         return new Outcome(d, nsLabels != null, sources.unavailable(), sources.missing());
     }
 }

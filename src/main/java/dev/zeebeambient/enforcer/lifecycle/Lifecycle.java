@@ -4,6 +4,7 @@ import dev.zeebeambient.enforcer.backstop.Backstop;
 import dev.zeebeambient.enforcer.bootstrap.Bootstrapper;
 import dev.zeebeambient.enforcer.bootstrap.Cleanup;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.kube.GatewayServices;
 import dev.zeebeambient.enforcer.kube.NamespaceCache;
 import dev.zeebeambient.enforcer.kube.SourceResolver;
 import dev.zeebeambient.enforcer.kube.TargetServices;
@@ -23,7 +24,7 @@ import java.util.List;
 /**
  * The one place that starts and stops the long-running parts, in an order a reader can see:
  * <ol>
- * <li>caches every decision reads: namespace labels, then the target Services;</li>
+ * <li>caches every decision reads: namespace labels, the target Services, the other gateway Services;</li>
  * <li>the leader-only parts (bootstrapper, backstop, self-managed TLS), which register what they
  * do on becoming leader;</li>
  * <li>leadership last, so no "became leader" callback can be missed.</li>
@@ -45,6 +46,7 @@ public class Lifecycle {
     private final KubernetesClient client;
     private final NamespaceCache namespaces;
     private final TargetServices targetServices;
+    private final GatewayServices gatewayServices;
     private final SourceResolver sources;
     private final Bootstrapper bootstrapper;
     private final Backstop backstop;
@@ -52,11 +54,12 @@ public class Lifecycle {
     private final Leadership leadership;
 
     public Lifecycle(EnforcerConfig config, KubernetesClient client, NamespaceCache namespaces, TargetServices targetServices,
-            SourceResolver sources, Bootstrapper bootstrapper, Backstop backstop, SelfManagedTls tls, Leadership leadership) {
+            GatewayServices gatewayServices, SourceResolver sources, Bootstrapper bootstrapper, Backstop backstop, SelfManagedTls tls, Leadership leadership) {
         this.config = config;
         this.client = client;
         this.namespaces = namespaces;
         this.targetServices = targetServices;
+        this.gatewayServices = gatewayServices;
         this.sources = sources;
         this.bootstrapper = bootstrapper;
         this.backstop = backstop;
@@ -73,6 +76,7 @@ public class Lifecycle {
         }
         namespaces.start();
         targetServices.start();
+        gatewayServices.start();
         bootstrapper.start();
         backstop.start();
         tls.start();
@@ -89,6 +93,7 @@ public class Lifecycle {
         tls.stop();
         backstop.stop();
         bootstrapper.stop();
+        gatewayServices.stop();
         targetServices.stop();
         namespaces.stop();
         sources.stop();

@@ -65,6 +65,7 @@ public class StatusRoute {
         b.put("enabled", backstop.enabled());
         b.put("audit", audit);
         b.set("notEnrolled", mapper.valueToTree(backstop.notEnrolled()));
+        b.set("bypassingTheWaypoint", mapper.valueToTree(backstop.bypassing()));
         return root;
     }
 }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -96,6 +97,61 @@ class AdmissionThroughApiServerTest {
         assertEquals("ambient", labels(stored).get(MODE));
         assertEquals("container worker: env ZEEBE_GRPC_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500",
                 stored.getMetadata().getAnnotations().get(REASON));
+    }
+
+    /** Issue 13 §1: a client of the chart's own Service is admitted unlabelled, and kubectl says why and what to do. */
+    @Test
+    void clientOfTheChartServiceIsToldItBypassesTheWaypoint() throws Exception {
+        KubeTestCluster cluster = KubeTestCluster.get();
+        cluster.namespace("camunda", Map.of());
+        k8s.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway")
+                .withNamespace("camunda").endMetadata().withNewSpec()
+                .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
+                .addNewPort().withName("http").withPort(9600).endPort().addNewPort().withName("gateway").withPort(26500).endPort()
+                .endSpec().build()).serverSideApply();
+        String yaml = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: chart-client
+                spec:
+                  containers:
+                  - name: worker
+                    image: example/worker:1
+                    env:
+                    - name: ZEEBE_ADDRESS
+                      value: camunda-zeebe-gateway.camunda:26500
+                """;
+        // the enforcer learns about the chart Service from its watch: retry the dry run until it does
+        Eventually.await(() -> kubectlCreate(cluster, yaml, true).contains("bypasses the waypoint"), 30, "warning on a dry run");
+        String stderr = kubectlCreate(cluster, yaml, false);
+        assertTrue(stderr.contains("Warning: zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): "
+                + "camunda-zeebe-gateway.camunda:26500"), stderr);
+        assertTrue(stderr.contains("Warning: zeebe-ambient-enforcer: fix: point it at camunda-zeebe-gateway-grpc.camunda:26500"), stderr);
+        Pod stored = k8s.pods().inNamespace(OPTED_IN).withName("chart-client").get();
+        assertNull(labels(stored).get(MODE), "not enrolled: the label alone would not balance it");
+        String metrics = Endpoints.management().get("/q/metrics").asString();
+        assertTrue(metrics.lines().anyMatch(l -> l.startsWith("zeebe_ambient_admission_requests_total")
+                && l.contains("reason=\"bypasses-waypoint\"")), "counted with its reason");
+    }
+
+    static String kubectlCreate(KubeTestCluster cluster, String yaml, boolean dryRun) {
+        try {
+            List<String> cmd = new java.util.ArrayList<>(List.of(cluster.kubectl().toString(), "--kubeconfig",
+                    cluster.kubeconfig().toString(), "create", "-n", OPTED_IN, "-f", "-"));
+            if (dryRun) {
+                cmd.add("--dry-run=server");
+            }
+            Process kubectl = new ProcessBuilder(cmd).start();
+            kubectl.getOutputStream().write(yaml.getBytes(StandardCharsets.UTF_8));
+            kubectl.getOutputStream().close();
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            kubectl.getErrorStream().transferTo(err);
+            assertTrue(kubectl.waitFor(60, TimeUnit.SECONDS));
+            return err.toString(StandardCharsets.UTF_8);
+        } catch (java.io.IOException | InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     @Test

@@ -146,6 +146,28 @@ class BackstopTest {
                 k8s.pods().inNamespace(ns).withName("admitted").get().getMetadata().getResourceVersion());
     }
 
+    /** Issue 13 §1: running clients of the chart's own Service are listed per namespace, not enrolled. */
+    @Test
+    void runningClientsOfTheChartServiceAreReportedAsBypassing() {
+        String ns = "backstop-bypass";
+        KubeTestCluster.get().namespace("camunda", Map.of());
+        k8s.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway")
+                .withNamespace("camunda").endMetadata().withNewSpec()
+                .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
+                .addNewPort().withName("gateway").withPort(26500).endPort().endSpec().build()).serverSideApply();
+        KubeTestCluster.get().namespace(ns, Map.of());
+        k8s.pods().inNamespace(ns).resource(pod("chart-client", false).editSpec().editFirstContainer().addNewEnv()
+                .withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway.camunda:26500").endEnv().endContainer().endSpec()
+                .build()).create();
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(() -> Endpoints.management().get("/status").jsonPath()
+                .getString("backstop.bypassingTheWaypoint.'" + ns + "'.chart-client") != null, 30, "listed in /status");
+        String why = Endpoints.management().get("/status").jsonPath().getString("backstop.bypassingTheWaypoint.'" + ns + "'.chart-client");
+        assertTrue(why.startsWith("talks to camunda/camunda-zeebe-gateway:26500 (env ZEEBE_ADDRESS)"), why);
+        assertTrue(why.endsWith("point it at camunda-zeebe-gateway-grpc.camunda:26500"), why);
+        assertNull(labels(ns, "chart-client").get(MODE), "not enrolled");
+    }
+
     @Test
     void onlyTheLeaderPatches() {
         String ns = "backstop-leader";

@@ -35,8 +35,15 @@ class DecisionTableTest {
     static final Map<String, String> OPTED_IN = Map.of("zeebe-ambient-enforcer.io/enabled", "true");
 
     /** One README row: the pod, the namespace, its labels (null: not known). */
-    record Case(String namespace, Map<String, String> nsLabels, Pod pod, Map<Target, Map<String, String>> selectors, Rules rules) {
+    record Case(String namespace, Map<String, String> nsLabels, Pod pod, Map<Target, Map<String, String>> selectors, Rules rules,
+            List<Target> bypass) {
+        Case(String namespace, Map<String, String> nsLabels, Pod pod, Map<Target, Map<String, String>> selectors, Rules rules) {
+            this(namespace, nsLabels, pod, selectors, rules, List.of(CHART_SERVICE));
+        }
     }
+
+    /** The Helm chart's own gateway Service: known, not a target. */
+    static final Target CHART_SERVICE = Target.parse("camunda/camunda-zeebe-gateway:26500");
 
     static Pod client(Function<PodBuilder, PodBuilder> edit) {
         PodBuilder b = new PodBuilder().withNewMetadata().withName("worker").addToLabels("app", "worker").endMetadata()
@@ -80,6 +87,8 @@ class DecisionTableTest {
                 .addToAnnotations("zeebe-ambient-enforcer.io/enroll", "true").endMetadata()
                 .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec().build()));
         CASES.put("14", in("apps", OPTED_IN, client(b -> b)));
+        CASES.put("14b", in("apps", OPTED_IN, client(b -> b.editSpec().editFirstContainer().editFirstEnv()
+                .withValue("camunda-zeebe-gateway.camunda:26500").endEnv().endContainer().endSpec())));
         CASES.put("15", in("apps", OPTED_IN, new PodBuilder().withNewMetadata().withName("nginx").endMetadata()
                 .withNewSpec().addNewContainer().withName("nginx").withImage("nginx:1").endContainer().endSpec().build()));
     }
@@ -108,7 +117,7 @@ class DecisionTableTest {
         return readmeRows().entrySet().stream().map(r -> DynamicTest.dynamicTest("row " + r.getKey() + ": " + r.getValue(), () -> {
             Case c = CASES.get(r.getKey());
             Decision d = new EnrollmentDecider(c.rules()).decide(new PodContext(c.pod(), c.namespace(), c.nsLabels(),
-                    c.selectors(), ResolvedSources.NONE));
+                    c.selectors(), ResolvedSources.NONE, c.bypass()));
             assertEquals(r.getValue().get(1), d.reason().tag(), d.detail());
             assertEquals(r.getValue().get(0).equals("enroll"), d.enroll(), d.detail());
         }));
