@@ -66,6 +66,14 @@ public class Backstop {
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
     /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
     private final Map<String, Map<String, String>> notEnrolled = new ConcurrentHashMap<>();
+    /**
+     * Istio redirects new connections of a pod once it is labelled; a gRPC channel the client opened
+     * before most likely stays outside the waypoint until it reconnects.
+     */
+    static final String RESTART_HINT = "Connections opened before the label stay outside the waypoint: restart the pod "
+            + "(rollout restart of its workload) to route them through it";
+    /** namespace -> pod enrolled while running, until it is deleted (restart advice in /status). */
+    private final Map<String, Map<String, String>> enrolledRunning = new ConcurrentHashMap<>();
     /** namespace -> pod -> which gateway Service it uses instead of a target (not behind the waypoint). */
     private final Map<String, Map<String, String>> bypassing = new ConcurrentHashMap<>();
     private SharedIndexInformer<Pod> pods;
@@ -116,6 +124,10 @@ public class Backstop {
             @Override
             public void onDelete(Pod pod, boolean unknownFinalState) {
                 forget(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+                enrolledRunning.computeIfPresent(pod.getMetadata().getNamespace(), (k, m) -> {
+                    m.remove(pod.getMetadata().getName());
+                    return m.isEmpty() ? null : m;
+                });
             }
         });
         namespaces.onLabelsChanged(ns -> {
@@ -140,6 +152,17 @@ public class Backstop {
 
     public boolean enabled() {
         return config.backstop().enabled();
+    }
+
+    /** Per namespace: pods the backstop enrolled while they ran (still running): they should be restarted. */
+    public Map<String, Map<String, String>> enrolledWhileRunning() {
+        Map<String, Map<String, String>> out = new TreeMap<>();
+        enrolledRunning.forEach((ns, m) -> {
+            if (!m.isEmpty()) {
+                out.put(ns, new TreeMap<>(m));
+            }
+        });
+        return out;
     }
 
     /** Per opted-in namespace: running Zeebe clients of a gateway Service that is not behind the waypoint. */
@@ -232,7 +255,8 @@ public class Backstop {
             forget(ns, name);
             metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail());
+            event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail() + ". " + RESTART_HINT);
+            enrolledRunning.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, RESTART_HINT);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
                 forget(ns, name);

@@ -66,6 +66,7 @@ public class StatusRoute {
         b.put("audit", audit);
         b.set("notEnrolled", mapper.valueToTree(backstop.notEnrolled()));
         b.set("bypassingTheWaypoint", mapper.valueToTree(backstop.bypassing()));
+        b.set("enrolledWhileRunning", mapper.valueToTree(backstop.enrolledWhileRunning()));
         return root;
     }
 }

@@ -117,6 +117,10 @@ class BackstopTest {
                 .collect(Collectors.groupingBy(e -> e.getInvolvedObject().getName(), Collectors.counting()));
         assertEquals(n, eventsPerPod.size());
         eventsPerPod.forEach((pod, count) -> assertEquals(1L, count, "patched once: " + pod));
+        // issue 13 §4: a pod enrolled while running keeps its old connections outside the waypoint: say so
+        enrolledEvents(ns).forEach(e -> assertTrue(e.getMessage().contains("restart the pod"), e.getMessage()));
+        Map<String, String> restart = Endpoints.management().get("/status").jsonPath().getMap("backstop.enrolledWhileRunning.'" + ns + "'");
+        assertEquals(new java.util.TreeSet<>(clients), new java.util.TreeSet<>(restart.keySet()));
         // the untouched ones kept their resourceVersion: never written
         versions.forEach((name, rv) -> assertEquals(rv, k8s.pods().inNamespace(ns).withName(name).get().getMetadata()
                 .getResourceVersion(), name));
