@@ -45,13 +45,54 @@ public final class Cleanup {
         this.config = config;
     }
 
+    /**
+     * What bind-chart-service may have written (whether or not it is on now): the DestinationRule for
+     * each chart Service's host (cleaned like ours), and our fields on the chart Service itself,
+     * released here (never deleted: Helm owns it). Nothing is reported where nothing of ours is.
+     */
+    private List<GenericKubernetesResource> chartObjects(String manager, List<Outcome> out) {
+        List<GenericKubernetesResource> candidates = new ArrayList<>();
+        for (Target t : config.targets()) {
+            String name = config.chartServiceName(t);
+            if (name.equals(t.name())) {
+                continue;
+            }
+            GenericKubernetesResource dr = DesiredState.destinationRule(config.bootstrap(), new Target(t.namespace(), name, t.port()),
+                    config.clusterDomain());
+            try {
+                if (client.resource(dr).get() != null) {
+                    candidates.add(dr);
+                }
+                var chart = client.services().inNamespace(t.namespace()).withName(name).get();
+                if (chart != null && chart.getMetadata().getManagedFields() != null
+                        && chart.getMetadata().getManagedFields().stream().anyMatch(f -> manager.equals(f.getManager()))) {
+                    GenericKubernetesResource empty = new GenericKubernetesResource();
+                    empty.setApiVersion("v1");
+                    empty.setKind("Service");
+                    empty.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(t.namespace()).build());
+                    client.resource(empty).fieldManager(manager).serverSideApply();
+                    out.add(new Outcome("Service " + t.namespace() + "/" + name, Result.RELEASED,
+                            "the chart's Service: our waypoint binding removed, the rest kept"));
+                }
+            } catch (KubernetesClientException e) {
+                // 404: kind not installed; 403: without bind-chart-service's RBAC nothing of ours can be there
+                if (e.getCode() != 404 && e.getCode() != 403) {
+                    out.add(new Outcome("Service " + t.namespace() + "/" + name, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
+                }
+            }
+        }
+        return candidates;
+    }
+
     public List<Outcome> run() {
         String manager = config.bootstrap().fieldManager();
         // every object we could have written, whatever the selectors were
         Map<Target, Map<String, String>> any = config.targets().stream()
                 .collect(Collectors.toMap(t -> t, t -> Map.of("any", "any")));
         List<Outcome> out = new ArrayList<>();
-        for (GenericKubernetesResource desired : DesiredState.build(config, any)) {
+        List<GenericKubernetesResource> candidates = new ArrayList<>(DesiredState.build(config, any));
+        candidates.addAll(chartObjects(manager, out));
+        for (GenericKubernetesResource desired : candidates) {
             String ref = DesiredState.ref(desired);
             try {
                 GenericKubernetesResource live = client.resource(desired).get();

@@ -53,7 +53,9 @@ public final class Convergence {
         List<BootstrapStatus.ResourceStatus> resources = new ArrayList<>();
         boolean wrote = false;
         boolean conflict = false;
-        for (GenericKubernetesResource desired : DesiredState.build(config, selectors)) {
+        List<GenericKubernetesResource> desiredState = new ArrayList<>(DesiredState.build(config, selectors));
+        desiredState.addAll(chartBindings(problems));
+        for (GenericKubernetesResource desired : desiredState) {
             if (write) {
                 ApplyOutcome o = applier.apply(desired);
                 wrote |= o.result().wrote();
@@ -81,6 +83,32 @@ public final class Convergence {
                 problems.isEmpty() ? null : String.join("; ", problems));
     }
 
+    /**
+     * With {@code bind-chart-service}: for each target, the binding fields for its chart Service and a
+     * DestinationRule for the chart Service's host. The chart Service is never created: missing is a problem.
+     */
+    List<GenericKubernetesResource> chartBindings(List<String> problems) {
+        List<GenericKubernetesResource> out = new ArrayList<>();
+        if (!config.bootstrap().bindChartService()) {
+            return out;
+        }
+        for (Target t : config.targets()) {
+            String name = config.chartServiceName(t);
+            if (name.equals(t.name())) {
+                continue;
+            }
+            Service chart = client.services().inNamespace(t.namespace()).withName(name).get();
+            if (chart == null) {
+                problems.add("bind-chart-service: Service " + t.namespace() + "/" + name
+                        + " does not exist (set enforcer.bootstrap.chart-gateway-service to the chart's gateway Service)");
+                continue;
+            }
+            out.add(DesiredState.chartBinding(config.bootstrap(), chart, t.port()));
+            out.add(DesiredState.destinationRule(config.bootstrap(), new Target(t.namespace(), name, t.port()), config.clusterDomain()));
+        }
+        return out;
+    }
+
     /** Selector for the gRPC Service: configured, else the chart's gateway Service's, else the existing target's. */
     BootstrapStatus.SelectorStatus selector(Target t) {
         Map<String, String> configured = config.bootstrap().gatewaySelector();
@@ -88,8 +116,7 @@ public final class Convergence {
             return new BootstrapStatus.SelectorStatus(t.toString(), new LinkedHashMap<>(configured),
                     "enforcer.bootstrap.gateway-selector");
         }
-        String chart = config.bootstrap().chartGatewayService()
-                .orElse(t.name().endsWith("-grpc") ? t.name().substring(0, t.name().length() - 5) : t.name());
+        String chart = config.chartServiceName(t);
         Service chartService = chart.equals(t.name()) ? null : client.services().inNamespace(t.namespace()).withName(chart).get();
         if (chartService != null && chartService.getSpec().getSelector() != null && !chartService.getSpec().getSelector().isEmpty()) {
             return new BootstrapStatus.SelectorStatus(t.toString(), chartService.getSpec().getSelector(),

@@ -3,6 +3,8 @@ package dev.zeebeambient.enforcer.bootstrap;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.detection.Target;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 
 import java.util.ArrayList;
@@ -106,6 +108,41 @@ public final class DesiredState {
             r.setAdditionalProperty("spec", spec);
         }
         return r;
+    }
+
+    /**
+     * With {@code bind-chart-service}: only the fields that put the chart's existing Service behind
+     * the waypoint, for a server-side apply that shares the object with Helm. No managed-by label
+     * (Helm owns the object; ours are only these fields): the waypoint binding, and
+     * {@code appProtocol: kubernetes.io/h2c} on the gRPC port when Istio would not already treat it as
+     * gRPC/HTTP2 (8.3–8.7 name it {@code gateway}, which Istio sees as TCP; 8.8+ {@code grpc} is fine).
+     */
+    static GenericKubernetesResource chartBinding(EnforcerConfig.Bootstrap b, Service live, int grpcPort) {
+        GenericKubernetesResource r = new GenericKubernetesResource();
+        r.setApiVersion("v1");
+        r.setKind("Service");
+        r.setMetadata(new ObjectMetaBuilder().withNamespace(live.getMetadata().getNamespace()).withName(live.getMetadata().getName())
+                .withLabels(Map.of(USE_WAYPOINT, b.waypointName())).build());
+        for (ServicePort p : live.getSpec().getPorts() == null ? List.<ServicePort>of() : live.getSpec().getPorts()) {
+            if (p.getPort() != null && p.getPort() == grpcPort && !recognisedAsHttp2(p)) {
+                r.setAdditionalProperty("spec", Map.of("ports", List.of(Map.of("port", grpcPort,
+                        "protocol", p.getProtocol() == null ? "TCP" : p.getProtocol(), "appProtocol", "kubernetes.io/h2c"))));
+            }
+        }
+        return r;
+    }
+
+    /**
+     * Istio's protocol selection: appProtocol first, else the port name's prefix (pkg/config/kube/conversion.go).
+     * Our own {@code kubernetes.io/h2c} does not count: applied again each pass (a field we stop
+     * applying would be removed by server-side apply).
+     */
+    static boolean recognisedAsHttp2(ServicePort p) {
+        if (p.getAppProtocol() != null && !p.getAppProtocol().isEmpty() && !p.getAppProtocol().equals("kubernetes.io/h2c")) {
+            return true; // someone chose another one: never overwritten
+        }
+        String name = p.getName() == null ? "" : p.getName().toLowerCase(java.util.Locale.ROOT);
+        return name.equals("grpc") || name.startsWith("grpc-") || name.equals("http2") || name.startsWith("http2-");
     }
 
     /** {@code Kind namespace/name}, how objects are named in logs and status. */

@@ -19,6 +19,30 @@ public interface EnforcerConfig {
     @WithDefault("camunda/camunda-zeebe-gateway-grpc:26500")
     List<@WithConverter(TargetConverter.class) Target> targets();
 
+    /** The Helm chart's gateway Service for a target: configured, else the target's name without {@code -grpc}. */
+    default String chartServiceName(Target t) {
+        return bootstrap().chartGatewayService()
+                .orElse(t.name().endsWith("-grpc") ? t.name().substring(0, t.name().length() - 5) : t.name());
+    }
+
+    /**
+     * The Services whose clients are enrolled: the targets, and with {@code bootstrap.bind-chart-service}
+     * also each target's chart Service (then bound to the waypoint too).
+     */
+    default List<Target> clientTargets() {
+        if (!bootstrap().bindChartService()) {
+            return targets();
+        }
+        List<Target> all = new java.util.ArrayList<>(targets());
+        for (Target t : targets()) {
+            Target chart = new Target(t.namespace(), chartServiceName(t), t.port());
+            if (!all.contains(chart)) {
+                all.add(chart);
+            }
+        }
+        return List.copyOf(all);
+    }
+
     /** Cluster DNS domain used in {@code <svc>.<ns>.svc.<domain>} addresses. */
     @WithDefault("cluster.local")
     String clusterDomain();
@@ -182,6 +206,15 @@ public interface EnforcerConfig {
          */
         @WithDefault("false")
         boolean enrollGatewayPods();
+
+        /**
+         * Also put the chart's existing gateway Service ({@code chart-gateway-service}) behind the
+         * waypoint: only {@code istio.io/use-waypoint} and, where its gRPC port is not recognisable as
+         * gRPC/HTTP2, {@code appProtocol: kubernetes.io/h2c} are applied (never Helm's fields), plus a
+         * DestinationRule for its host; its clients are then enrolled like a target's.
+         */
+        @WithDefault("false")
+        boolean bindChartService();
 
         WaypointDefaults waypointDefaults();
     }

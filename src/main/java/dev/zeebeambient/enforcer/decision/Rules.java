@@ -23,7 +23,7 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
         }
         Set<String> excluded = new HashSet<>(c.excludedNamespaces());
         excluded.add(c.ownNamespace());
-        return new Rules(List.copyOf(c.targets()), c.clusterDomain(), label.substring(0, eq).trim(),
+        return new Rules(List.copyOf(c.clientTargets()), c.clusterDomain(), label.substring(0, eq).trim(),
                 label.substring(eq + 1).trim(), Set.copyOf(excluded), c.podEnrollKey(),
                 Set.copyOf(c.serverComponents()),
                 c.detection().readSecrets(), c.bootstrap().enrollGatewayPods());

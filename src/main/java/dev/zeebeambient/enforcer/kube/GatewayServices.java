@@ -43,7 +43,7 @@ public class GatewayServices {
         this.client = client;
         this.watches = watches;
         this.targetServices = targetServices;
-        this.targets = List.copyOf(config.targets());
+        this.targets = List.copyOf(config.clientTargets());
         this.serverComponents = Set.copyOf(config.serverComponents());
         this.configured = List.copyOf(config.detection().knownGatewayServices().orElse(List.of()));
     }

@@ -28,7 +28,7 @@ public class TargetServices {
     public TargetServices(KubernetesClient client, EnforcerConfig config, Watches watches) {
         this.client = client;
         this.watches = watches;
-        this.targets = List.copyOf(config.targets());
+        this.targets = List.copyOf(config.clientTargets());
     }
 
     public void start() {

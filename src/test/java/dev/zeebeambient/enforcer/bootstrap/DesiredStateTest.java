@@ -93,4 +93,27 @@ class DesiredStateTest {
         String all = e.toString() + (e.getCause() == null ? "" : e.getCause().toString());
         assertTrue(all.contains("invalid target 'camunda-zeebe-gateway-grpc'"), all);
     }
+
+    /** bind-chart-service: h2c only where Istio would not see gRPC/HTTP2 already; never over someone else's appProtocol. */
+    @org.junit.jupiter.api.Test
+    void chartBindingAddsAppProtocolOnlyWhereNeeded() {
+        var cfg = dev.zeebeambient.enforcer.testsupport.TestConfig.defaults().bootstrap();
+        java.util.function.Function<io.fabric8.kubernetes.api.model.ServicePort, io.fabric8.kubernetes.api.model.Service> svc = p ->
+                new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway")
+                        .withNamespace("camunda").endMetadata().withNewSpec().addToPorts(p).endSpec().build();
+        var chart87 = DesiredState.chartBinding(cfg, svc.apply(new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+                .withName("gateway").withPort(26500).build()), 26500);
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Map.of("istio.io/use-waypoint", "waypoint"), chart87.getMetadata().getLabels());
+        org.junit.jupiter.api.Assertions.assertEquals(java.util.Map.of("ports", java.util.List.of(java.util.Map.of("port", 26500,
+                "protocol", "TCP", "appProtocol", "kubernetes.io/h2c"))), chart87.getAdditionalProperties().get("spec"));
+        var chart88 = DesiredState.chartBinding(cfg, svc.apply(new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+                .withName("grpc").withPort(26500).build()), 26500);
+        org.junit.jupiter.api.Assertions.assertNull(chart88.getAdditionalProperties().get("spec"), "8.8+: `grpc` is gRPC to Istio");
+        var theirs = DesiredState.chartBinding(cfg, svc.apply(new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+                .withName("gateway").withPort(26500).withAppProtocol("grpc").build()), 26500);
+        org.junit.jupiter.api.Assertions.assertNull(theirs.getAdditionalProperties().get("spec"), "someone else's appProtocol is kept");
+        var ours = DesiredState.chartBinding(cfg, svc.apply(new io.fabric8.kubernetes.api.model.ServicePortBuilder()
+                .withName("gateway").withPort(26500).withAppProtocol("kubernetes.io/h2c").build()), 26500);
+        org.junit.jupiter.api.Assertions.assertNotNull(ours.getAdditionalProperties().get("spec"), "ours is applied again, not dropped");
+    }
 }
