@@ -119,7 +119,7 @@ class ManifestsTest {
     @Test
     void everyKustomizationIsAcceptedByTheApiServer() throws Exception {
         for (String k : List.of("base", "overlays/static-certs", "overlays/cert-manager", "overlays/audit", "overlays/read-secrets",
-                "overlays/bind-chart-service",
+                "overlays/bind-chart-service", "overlays/restart-workloads",
                 "overlays/self-managed-tls")) {
             List<HasMetadata> objects = render(k);
             assertTrue(objects.size() >= 14, k + ": " + objects.size());

@@ -78,6 +78,7 @@ public class Backstop {
     private final Map<String, Map<String, String>> bypassing = new ConcurrentHashMap<>();
     private SharedIndexInformer<Pod> pods;
     private ScheduledExecutorService executor;
+    private WorkloadRestarter restarter;
     private volatile boolean running;
     private long nextPatchNanos;
 
@@ -107,6 +108,7 @@ public class Backstop {
             t.setDaemon(true);
             return t;
         });
+        restarter = config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor) : null;
         pods = watches.track("Pods (all namespaces)", "list, watch pods (cluster-wide)",
                 client.pods().inAnyNamespace().runnableInformer(config.backstop().resyncPeriod().toMillis()));
         pods.addEventHandler(new ResourceEventHandler<>() {
@@ -255,8 +257,11 @@ public class Backstop {
             forget(ns, name);
             metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail() + ". " + RESTART_HINT);
-            enrolledRunning.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, RESTART_HINT);
+            var workload = restarter == null ? java.util.Optional.<WorkloadRestarter.Workload>empty() : restarter.restartOwnerOf(pod);
+            String advice = workload.map(w -> "Restarting " + w + " (enforcer.backstop.restart-workloads) so that its connections "
+                    + "go through the waypoint").orElse(RESTART_HINT);
+            event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail() + ". " + advice);
+            enrolledRunning.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, advice);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
                 forget(ns, name);

@@ -148,6 +148,17 @@ public interface EnforcerConfig {
         /** Full re-check of all pods (catches ConfigMaps that changed after the pod). */
         @WithDefault("10m")
         Duration resyncPeriod();
+
+        /**
+         * After enrolling a running pod, restart its Deployment/StatefulSet (rollout restart) so that
+         * connections opened before the label go through the waypoint. Needs components/restart-workloads.
+         */
+        @WithDefault("false")
+        boolean restartWorkloads();
+
+        /** At most one workload restart per this interval (and each workload at most once per 10 intervals). */
+        @WithDefault("1m")
+        Duration restartInterval();
     }
 
     Bootstrap bootstrap();
