@@ -104,10 +104,10 @@ public final class EnrollmentDecider {
         if (evidence.isPresent()) {
             return new Decision(Reason.ZEEBE_CLIENT, evidence.get().describe(), evidence);
         }
-        if (!ctx.bypassServices().isEmpty()) {
-            // a client of the chart's own Service (or another known gateway Service) is not balanced per request
-            Optional<Evidence> bypass = new ZeebeClientDetector(new AddressMatcher(ctx.bypassServices(), rules.clusterDomain()),
-                    rules.readSecrets()).detect(spec, meta, ns, ctx.sources());
+        if (!ctx.bypassServices().isEmpty() || !ctx.bypassPodsOf().isEmpty()) {
+            // a client of the chart's own Service (or another known gateway Service, or one gateway pod) is not balanced per request
+            Optional<Evidence> bypass = new ZeebeClientDetector(new AddressMatcher(ctx.bypassServices(), ctx.bypassPodsOf(),
+                    rules.clusterDomain()), rules.readSecrets()).detect(spec, meta, ns, ctx.sources());
             if (bypass.isPresent()) {
                 Target via = bypass.get().target();
                 return new Decision(Reason.BYPASSES_WAYPOINT, "talks to " + via + " (" + bypass.get().source() + "), which is not"

@@ -16,12 +16,19 @@ import java.util.Map;
  * @param sources          data of the ConfigMaps/Secrets the pod references
  * @param bypassServices   gRPC ports of known gateway Services that are not targets (e.g. the Helm
  *                         chart's {@code camunda-zeebe-gateway:26500}): clients of these bypass the waypoint
+ * @param bypassPodsOf     headless Services of the gateway/broker pods: a client of one pod ({@code <pod>.<svc>.<ns>:26500}) too
  */
 public record PodContext(Pod pod, String namespace, Map<String, String> namespaceLabels,
-        Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources, List<Target> bypassServices) {
+        Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources, List<Target> bypassServices,
+        List<Target> bypassPodsOf) {
 
     public PodContext(Pod pod, String namespace, Map<String, String> namespaceLabels,
             Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources) {
-        this(pod, namespace, namespaceLabels, targetSelectors, sources, List.of());
+        this(pod, namespace, namespaceLabels, targetSelectors, sources, List.of(), List.of());
+    }
+
+    public PodContext(Pod pod, String namespace, Map<String, String> namespaceLabels,
+            Map<Target, Map<String, String>> targetSelectors, ResolvedSources sources, List<Target> bypassServices) {
+        this(pod, namespace, namespaceLabels, targetSelectors, sources, bypassServices, List.of());
     }
 }

@@ -29,11 +29,18 @@ public final class AddressMatcher {
     private static final Pattern KEY_PREFIX = Pattern.compile("^-{0,2}[A-Za-z0-9_.\\-]+[=:]");
 
     private final Map<String, List<Target>> qualifiedHosts = new HashMap<>();
+    /** {@code <svc>.<ns>[.svc[.<domain>]]} of headless Services: {@code <pod>.<that>} names a single pod. */
+    private final Map<String, List<Target>> podDomains = new HashMap<>();
     private final Map<String, List<Target>> shortHosts = new HashMap<>();
     /** Every address contains a target's Service name: values without one are rejected cheaply. */
     private final List<String> names;
 
     public AddressMatcher(List<Target> targets, String clusterDomain) {
+        this(targets, List.of(), clusterDomain);
+    }
+
+    /** {@code podsOf}: headless Services whose pods' own DNS names ({@code <pod>.<svc>.<ns>...}) count too. */
+    public AddressMatcher(List<Target> targets, List<Target> podsOf, String clusterDomain) {
         String domain = clusterDomain.toLowerCase(Locale.ROOT).replaceAll("^\\.+|\\.+$", "");
         for (Target t : targets) {
             String base = t.name() + "." + t.namespace();
@@ -42,7 +49,13 @@ public final class AddressMatcher {
             }
             shortHosts.computeIfAbsent(t.name(), k -> new ArrayList<>()).add(t);
         }
-        names = targets.stream().map(Target::name).distinct().toList();
+        for (Target t : podsOf) {
+            String base = t.name() + "." + t.namespace();
+            for (String host : List.of(base, base + ".svc", base + ".svc." + domain)) {
+                podDomains.computeIfAbsent(host, k -> new ArrayList<>()).add(t);
+            }
+        }
+        names = java.util.stream.Stream.concat(targets.stream(), podsOf.stream()).map(Target::name).distinct().toList();
     }
 
     private boolean mentionsATarget(String lowerCase) {
@@ -145,6 +158,13 @@ public final class AddressMatcher {
         List<Target> qualified = qualifiedHosts.get(h);
         if (qualified != null) {
             return qualified;
+        }
+        int dot = h.indexOf('.');
+        if (dot > 0 && !podDomains.isEmpty()) {
+            List<Target> pod = podDomains.get(h.substring(dot + 1)); // <pod>.<headless svc>.<ns>...
+            if (pod != null) {
+                return pod;
+            }
         }
         List<Target> shorts = shortHosts.get(h);
         if (shorts == null) {

@@ -46,14 +46,15 @@ public class DecisionService {
         // First without ConfigMaps: most skips (excluded, not opted in, already labelled, ...) need none,
         // and reading them costs API calls. Only when their content could change the answer are they read.
         List<Target> bypass = gatewayServices.bypassServices();
-        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, ResolvedSources.NONE, bypass));
+        List<Target> bypassPods = gatewayServices.bypassPodsOf();
+        Decision d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, ResolvedSources.NONE, bypass, bypassPods));
         boolean couldChange = d.reason() == Reason.NOT_A_CLIENT || (d.reason().notable() && d.evidence().isEmpty());
         Set<SourceRef> refs = couldChange ? decider.detector().references(pod.getSpec()) : Set.of();
         if (refs.isEmpty()) {
             return new Outcome(d, nsLabels != null, Set.of());
         }
         ResolvedSources sources = resolver.resolve(namespace, refs);
-        d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources, bypass));
+        d = decider.decide(new PodContext(pod, namespace, nsLabels, selectors, sources, bypass, bypassPods));
         return new Outcome(d, nsLabels != null, sources.unavailable(), sources.missing());
     }
 }

@@ -64,11 +64,49 @@ public class GatewayServices {
 
     /** The bypass addresses known now (cheap: a few Services per target namespace). */
     public List<Target> bypassServices() {
+        Set<Target> out = new LinkedHashSet<>(configured);
+        out.addAll(derive(services(), targets, targetServices.selectors(), serverComponents));
+        return List.copyOf(out);
+    }
+
+    /** Headless Services of the gateway/broker pods: {@code <pod>.<svc>.<ns>:26500} reaches one pod directly. */
+    public List<Target> bypassPodsOf() {
+        return derivePodsOf(services(), targets, targetServices.selectors(), serverComponents);
+    }
+
+    private List<Service> services() {
         List<Service> services = new ArrayList<>();
         informers.forEach(inf -> services.addAll(inf.getStore().list()));
-        Set<Target> out = new LinkedHashSet<>(configured);
-        out.addAll(derive(services, targets, targetServices.selectors(), serverComponents));
-        return List.copyOf(out);
+        return services;
+    }
+
+    /** Pure: headless Services selecting Zeebe gateway/broker pods, with the gateway's port on the pods. */
+    static List<Target> derivePodsOf(Collection<Service> services, List<Target> targets,
+            Map<Target, Map<String, String>> targetSelectors, Set<String> serverComponents) {
+        List<Target> out = new ArrayList<>();
+        for (Service s : services) {
+            if (s.getSpec() != null && "None".equals(s.getSpec().getClusterIP()) && selectsGateway(s, targets, targetSelectors, serverComponents)) {
+                out.add(new Target(s.getMetadata().getNamespace(), s.getMetadata().getName(), ZEEBE_GRPC_PORT));
+            }
+        }
+        return out;
+    }
+
+    private static boolean selectsGateway(Service s, List<Target> targets, Map<Target, Map<String, String>> targetSelectors,
+            Set<String> serverComponents) {
+        if (s.getMetadata() == null || s.getSpec() == null || s.getSpec().getSelector() == null || s.getSpec().getSelector().isEmpty()) {
+            return false;
+        }
+        String ns = s.getMetadata().getNamespace();
+        String name = s.getMetadata().getName();
+        if (targets.stream().anyMatch(t -> t.namespace().equals(ns) && t.name().equals(name))) {
+            return false;
+        }
+        Map<String, String> selector = s.getSpec().getSelector();
+        String component = selector.get(COMPONENT);
+        return (component != null && serverComponents.contains(component)) // Set.of rejects null
+                || targets.stream().filter(t -> t.namespace().equals(ns)).map(targetSelectors::get)
+                        .anyMatch(ts -> ts != null && !ts.isEmpty() && ts.entrySet().containsAll(selector.entrySet()));
     }
 
     /** Pure: the gRPC ports of Services in a target's namespace that select Zeebe gateway/broker pods. */
@@ -76,24 +114,11 @@ public class GatewayServices {
             Set<String> serverComponents) {
         Set<Target> out = new LinkedHashSet<>();
         for (Service s : services) {
-            if (s.getMetadata() == null || s.getSpec() == null || s.getSpec().getSelector() == null
-                    || s.getSpec().getSelector().isEmpty()) {
+            if (!selectsGateway(s, targets, targetSelectors, serverComponents)) {
                 continue;
             }
             String ns = s.getMetadata().getNamespace();
             String name = s.getMetadata().getName();
-            Map<String, String> selector = s.getSpec().getSelector();
-            boolean isTarget = targets.stream().anyMatch(t -> t.namespace().equals(ns) && t.name().equals(name));
-            if (isTarget) {
-                continue;
-            }
-            String component = selector.get(COMPONENT);
-            boolean selectsGateway = (component != null && serverComponents.contains(component)) // Set.of rejects null
-                    || targets.stream().filter(t -> t.namespace().equals(ns)).map(targetSelectors::get)
-                            .anyMatch(ts -> ts != null && !ts.isEmpty() && ts.entrySet().containsAll(selector.entrySet()));
-            if (!selectsGateway) {
-                continue;
-            }
             for (ServicePort p : s.getSpec().getPorts() == null ? List.<ServicePort>of() : s.getSpec().getPorts()) {
                 if (p.getPort() != null && (p.getPort() == ZEEBE_GRPC_PORT || "grpc".equals(p.getName())
                         || "gateway".equals(p.getName()) || "grpc".equals(p.getAppProtocol()))) {

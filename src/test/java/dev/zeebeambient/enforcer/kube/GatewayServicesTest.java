@@ -67,4 +67,28 @@ class GatewayServicesTest {
         assertEquals(List.of(Target.parse("camunda/camunda-gateway:26500")),
                 GatewayServices.derive(cluster, List.of(TARGET), Map.of(TARGET, podLabels), SERVERS));
     }
+
+    /** The gateway pods directly: their headless Service's pod DNS names, on the gateway port of the pods. */
+    @Test
+    void headlessBrokerServiceMakesSinglePodAddressesKnown() {
+        Service headless = service("camunda-zeebe", chartSelector("zeebe-broker"), "server", 9600, "internal", 26502);
+        headless.getSpec().setClusterIP("None");
+        List<Service> cluster = List.of(headless, service("camunda-zeebe-gateway", chartSelector("zeebe-broker"), "grpc", 26500));
+        assertEquals(List.of(Target.parse("camunda/camunda-zeebe:26500")),
+                GatewayServices.derivePodsOf(cluster, List.of(TARGET), Map.of(), SERVERS));
+        var decider = new dev.zeebeambient.enforcer.decision.EnrollmentDecider(dev.zeebeambient.enforcer.testsupport.TestConfig.rules());
+        for (String address : List.of("camunda-zeebe-0.camunda-zeebe.camunda.svc.cluster.local:26500", "camunda-zeebe-1.camunda-zeebe.camunda:26500")) {
+            var d = decider.decide(new dev.zeebeambient.enforcer.decision.PodContext(dev.zeebeambient.enforcer.testsupport.Pods.pod("w", false)
+                    .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue(address).endEnv().endContainer()
+                    .endSpec().build(), "apps", Map.of("zeebe-ambient-enforcer.io/enabled", "true"), Map.of(),
+                    dev.zeebeambient.enforcer.detection.ResolvedSources.NONE, List.of(),
+                    GatewayServices.derivePodsOf(cluster, List.of(TARGET), Map.of(), SERVERS)));
+            assertEquals(dev.zeebeambient.enforcer.decision.Reason.BYPASSES_WAYPOINT, d.reason(), address + ": " + d.detail());
+        }
+        var other = decider.decide(new dev.zeebeambient.enforcer.decision.PodContext(dev.zeebeambient.enforcer.testsupport.Pods.pod("w", false)
+                .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-0.camunda-zeebe.camunda:26502")
+                .endEnv().endContainer().endSpec().build(), "apps", Map.of("zeebe-ambient-enforcer.io/enabled", "true"), Map.of(),
+                dev.zeebeambient.enforcer.detection.ResolvedSources.NONE, List.of(), List.of(Target.parse("camunda/camunda-zeebe:26500"))));
+        assertEquals(dev.zeebeambient.enforcer.decision.Reason.NOT_A_CLIENT, other.reason(), "the broker's internal port is not the gateway");
+    }
 }
