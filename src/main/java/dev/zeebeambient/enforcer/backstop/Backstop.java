@@ -31,7 +31,6 @@ import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -65,7 +64,7 @@ public class Backstop {
     private final Set<String> queued = ConcurrentHashMap.newKeySet();
     private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
     /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
-    private final Map<String, Map<String, String>> notEnrolled = new ConcurrentHashMap<>();
+    private final PodReport notEnrolled = new PodReport();
     /**
      * Istio redirects new connections of a pod once it is labelled; a gRPC channel the client opened
      * before most likely stays outside the waypoint until it reconnects.
@@ -73,9 +72,9 @@ public class Backstop {
     static final String RESTART_HINT = "Connections opened before the label stay outside the waypoint: restart the pod "
             + "(rollout restart of its workload) to route them through it";
     /** namespace -> pod enrolled while running, until it is deleted (restart advice in /status). */
-    private final Map<String, Map<String, String>> enrolledRunning = new ConcurrentHashMap<>();
+    private final PodReport enrolledRunning = new PodReport();
     /** namespace -> pod -> which gateway Service it uses instead of a target (not behind the waypoint). */
-    private final Map<String, Map<String, String>> bypassing = new ConcurrentHashMap<>();
+    private final PodReport bypassing = new PodReport();
     private SharedIndexInformer<Pod> pods;
     private ScheduledExecutorService executor;
     private WorkloadRestarter restarter;
@@ -94,8 +93,7 @@ public class Backstop {
         this.namespaces = namespaces;
         this.mapper = mapper;
         this.enrollment = new Enrollment(config);
-        registry.gauge("zeebe.ambient.backstop.not.enrolled", notEnrolled,
-                m -> m.values().stream().mapToInt(Map::size).sum());
+        registry.gauge("zeebe.ambient.backstop.not.enrolled", notEnrolled, PodReport::size);
     }
 
     public void start() {
@@ -126,10 +124,7 @@ public class Backstop {
             @Override
             public void onDelete(Pod pod, boolean unknownFinalState) {
                 forget(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
-                enrolledRunning.computeIfPresent(pod.getMetadata().getNamespace(), (k, m) -> {
-                    m.remove(pod.getMetadata().getName());
-                    return m.isEmpty() ? null : m;
-                });
+                enrolledRunning.remove(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
             }
         });
         namespaces.onLabelsChanged(ns -> {
@@ -158,35 +153,17 @@ public class Backstop {
 
     /** Per namespace: pods the backstop enrolled while they ran (still running): they should be restarted. */
     public Map<String, Map<String, String>> enrolledWhileRunning() {
-        Map<String, Map<String, String>> out = new TreeMap<>();
-        enrolledRunning.forEach((ns, m) -> {
-            if (!m.isEmpty()) {
-                out.put(ns, new TreeMap<>(m));
-            }
-        });
-        return out;
+        return enrolledRunning.snapshot();
     }
 
     /** Per opted-in namespace: running Zeebe clients of a gateway Service that is not behind the waypoint. */
     public Map<String, Map<String, String>> bypassing() {
-        Map<String, Map<String, String>> out = new TreeMap<>();
-        bypassing.forEach((ns, m) -> {
-            if (!m.isEmpty()) {
-                out.put(ns, new TreeMap<>(m));
-            }
-        });
-        return out;
+        return bypassing.snapshot();
     }
 
     /** Per opted-in namespace: detected client pods that are not enrolled, with why. */
     public Map<String, Map<String, String>> notEnrolled() {
-        Map<String, Map<String, String>> out = new TreeMap<>();
-        notEnrolled.forEach((ns, m) -> {
-            if (!m.isEmpty()) {
-                out.put(ns, new TreeMap<>(m));
-            }
-        });
-        return out;
+        return notEnrolled.snapshot();
     }
 
     private void enqueue(String key) {
@@ -237,7 +214,7 @@ public class Backstop {
         if (!d.enroll()) {
             forget(ns, name);
             if (d.reason() == dev.zeebeambient.enforcer.decision.Reason.BYPASSES_WAYPOINT) {
-                bypassing.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, d.detail());
+                bypassing.put(ns, name, d.detail());
             }
             return;
         }
@@ -261,7 +238,7 @@ public class Backstop {
             String advice = workload.map(w -> "Restarting " + w + " (enforcer.backstop.restart-workloads) so that its connections "
                     + "go through the waypoint").orElse(RESTART_HINT);
             event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail() + ". " + advice);
-            enrolledRunning.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(name, advice);
+            enrolledRunning.put(ns, name, advice);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
                 forget(ns, name);
@@ -347,18 +324,12 @@ public class Backstop {
     }
 
     private void report(String ns, String pod, String why) {
-        notEnrolled.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(pod, why);
+        notEnrolled.put(ns, pod, why);
     }
 
     private void forget(String ns, String pod) {
         attempts.remove(ns + "/" + pod);
-        bypassing.computeIfPresent(ns, (k, m) -> {
-            m.remove(pod);
-            return m.isEmpty() ? null : m;
-        });
-        notEnrolled.computeIfPresent(ns, (k, m) -> {
-            m.remove(pod);
-            return m.isEmpty() ? null : m;
-        });
+        bypassing.remove(ns, pod);
+        notEnrolled.remove(ns, pod);
     }
 }
