@@ -83,6 +83,8 @@ public final class LocalRun {
                   %1$s -n demo run worker --image=example/worker:1 \\
                       --env=ZEEBE_ADDRESS=camunda-zeebe-gateway-grpc.camunda:26500
                   %1$s -n demo get pod worker --show-labels -o jsonpath='{.metadata.labels}{"\\n"}{.metadata.annotations}{"\\n"}'
+                  %1$s -n demo run chart-client --image=example/worker:1 \\
+                      --env=ZEEBE_ADDRESS=camunda-zeebe-gateway.camunda:26500   # the chart's Service: told it bypasses the waypoint
                   curl -s localhost:9000/status
                 """.formatted(kubectl, kubeconfig));
         System.exit(app.waitFor());
