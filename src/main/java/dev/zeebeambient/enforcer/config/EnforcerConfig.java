@@ -308,5 +308,12 @@ public interface EnforcerConfig {
         /** How long a resolved ConfigMap/Secret is reused. */
         @WithDefault("30s")
         Duration cacheTtl();
+
+        /**
+         * Upper bound of the ConfigMap/Secret cache, in bytes of kept data (keys and values): 500
+         * distinct 1 MiB ConfigMaps must not fill the heap. Least recently used data goes first.
+         */
+        @WithDefault("16777216")
+        long cacheMaxBytes();
     }
 }

@@ -21,45 +21,41 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Fetches the ConfigMaps (and, only when enabled, Secrets) a pod references, with a short-lived
- * cache and one time budget per admission request: what is not back in time is reported as
+ * Fetches the ConfigMaps (and, only when enabled, Secrets) a pod references, through a short-lived
+ * cache bounded by bytes ({@link SourceCache}), with one time budget per admission request: what is not back in time is reported as
  * unavailable instead of holding up the API server's call. Late answers still fill the cache.
  */
 @ApplicationScoped
 public class SourceResolver {
 
     private static final Logger LOG = Logger.getLogger(SourceResolver.class);
-    private static final int MAX_ENTRIES = 10_000;
     private static final Duration NEGATIVE_TTL = Duration.ofSeconds(5);
 
     private final KubernetesClient client;
     private final MeterRegistry registry;
     private final Duration timeout;
-    private final Duration ttl;
-    private final Map<Key, Entry> cache = new ConcurrentHashMap<>();
-    /** One read per key at a time: a scale-up of 50 replicas asks the API server once. */
-    private final Map<Key, CompletableFuture<Map<String, String>>> inFlight = new ConcurrentHashMap<>();
-    private final ExecutorService pool;
+    private final SourceCache cache;
+    private final ThreadPoolExecutor pool;
 
     public SourceResolver(KubernetesClient client, MeterRegistry registry, EnforcerConfig config) {
         this.client = client;
         this.registry = registry;
         this.timeout = config.detection().lookupTimeout();
-        this.ttl = config.detection().cacheTtl();
         AtomicInteger n = new AtomicInteger();
         this.pool = new ThreadPoolExecutor(8, 8, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(256), r -> {
             Thread t = new Thread(r, "source-lookup-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
+        this.cache = new SourceCache(this::fetch, pool, config.detection().cacheTtl(), NEGATIVE_TTL,
+                config.detection().cacheMaxBytes(), com.github.benmanes.caffeine.cache.Ticker.systemTicker());
+        registry.gauge("zeebe.ambient.source.cache.bytes", cache, SourceCache::weightedSize);
     }
 
     public void stop() {
@@ -76,20 +72,12 @@ public class SourceResolver {
         Set<SourceRef> unavailable = new HashSet<>();
         Set<SourceRef> missing = new HashSet<>();
         for (SourceRef ref : refs) {
-            Key key = new Key(namespace, ref);
-            Entry e = cache.get(key);
-            if (e != null && e.expiresAt - now > 0) {
-                count(ref, "cached");
-                if (e.data != null) {
-                    data.put(ref, e.data);
-                } else {
-                    missing.add(ref);
-                }
-                continue;
+            SourceCache.Key key = new SourceCache.Key(namespace, ref);
+            if (cache.present(key)) {
+                count(ref, "cached"); // misses are counted by the read itself: fetched / not-found / error
             }
             try {
-                pending.put(ref, inFlight.computeIfAbsent(key, k -> CompletableFuture.supplyAsync(() -> fetch(k), pool)
-                        .whenComplete((d, t) -> inFlight.remove(k))));
+                pending.put(ref, cache.get(key));
             } catch (RejectedExecutionException full) {
                 count(ref, "overloaded");
                 unavailable.add(ref);
@@ -121,26 +109,19 @@ public class SourceResolver {
         return new ResolvedSources(data, unavailable, missing);
     }
 
-    private Map<String, String> fetch(Key key) {
+    private Map<String, String> fetch(SourceCache.Key key) {
         Map<String, String> data;
         String ns = key.namespace();
         String name = key.ref().name();
         if (key.ref().kind() == SourceRef.Kind.CONFIGMAP) {
             ConfigMap cm = client.configMaps().inNamespace(ns).withName(name).get();
+            // only data: binaryData cannot name an address, metadata is not read
             data = cm == null ? null : cm.getData() == null ? Map.of() : cm.getData();
         } else {
             Secret s = client.secrets().inNamespace(ns).withName(name).get();
             data = s == null ? null : decode(s.getData());
         }
         count(key.ref(), data == null ? "not-found" : "fetched");
-        long now = System.nanoTime();
-        if (cache.size() >= MAX_ENTRIES) {
-            cache.values().removeIf(e -> e.expiresAt - now <= 0);
-            if (cache.size() >= MAX_ENTRIES) {
-                cache.clear();
-            }
-        }
-        cache.put(key, new Entry(data, now + (data == null ? NEGATIVE_TTL : ttl).toNanos()));
         return data;
     }
 
@@ -175,9 +156,4 @@ public class SourceResolver {
         return t.toString();
     }
 
-    private record Key(String namespace, SourceRef ref) {
-    }
-
-    private record Entry(Map<String, String> data, long expiresAt) {
-    }
 }
