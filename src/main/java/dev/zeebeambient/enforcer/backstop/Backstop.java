@@ -1,89 +1,93 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Decision;
-import dev.zeebeambient.enforcer.kube.DecisionService;
-import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
-import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.enrollment.Enrollment;
 import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
 import dev.zeebeambient.enforcer.enrollment.Origin;
+import dev.zeebeambient.enforcer.kube.DecisionService;
+import dev.zeebeambient.enforcer.kube.NamespaceCache;
+import dev.zeebeambient.enforcer.kube.Watches;
 import dev.zeebeambient.enforcer.leader.Leadership;
-import io.fabric8.kubernetes.api.model.EventBuilder;
-import io.fabric8.kubernetes.api.model.ObjectReferenceBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import io.fabric8.kubernetes.client.KubernetesClientException;
 import io.fabric8.kubernetes.client.dsl.base.PatchContext;
 import io.fabric8.kubernetes.client.dsl.base.PatchType;
-import io.fabric8.kubernetes.client.informers.ResourceEventHandler;
-import io.fabric8.kubernetes.client.informers.SharedIndexInformer;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.micrometer.core.instrument.MeterRegistry;
-import dev.zeebeambient.enforcer.kube.Watches;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
-import java.util.Set;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Closes the fail-open gap: watches pods and enrolls Zeebe clients that were admitted without
- * the label (webhook down, not yet installed, namespace opted in later), with the same decision
- * as the webhook. Only the leader patches, at a bounded rate, with retries; each patch is
- * conditional on the resourceVersion it decided on, so a pod is never patched twice for nothing.
+ * Closes the fail-open gap: enrolls Zeebe clients that were admitted without the label (webhook
+ * down, not yet installed, namespace opted in later), with the same decision as the webhook.
+ * <p>
+ * Only the leader runs it, and only where it can matter: {@link PodInformers} watch the opted-in
+ * namespaces ({@link WatchedNamespaces}) and keep {@link PodProjection trimmed} pods; a
+ * {@link WorkQueue} feeds one worker that decides ({@link Reconcile}), patches at a bounded rate
+ * ({@link RateLimit}, without sleeping), retries ({@link RetryPolicy}) and records aggregated
+ * Events ({@link EnrollmentEvents}). Each patch is conditional on the resourceVersion it decided
+ * on, so a pod is never patched twice for nothing. Followers keep nothing and point to the leader.
  */
 @ApplicationScoped
 public class Backstop {
 
     private static final Logger LOG = Logger.getLogger(Backstop.class);
     public static final String EVENT_REASON = "EnrolledInAmbient";
-
-    private final KubernetesClient client;
-    private final EnforcerConfig config;
-    private final DecisionService decisions;
-    private final Leadership leadership;
-    private final EnrollmentMetrics metrics;
-    private final dev.zeebeambient.enforcer.kube.NamespaceCache namespaces;
-    private final Enrollment enrollment;
-    private final ObjectMapper mapper;
-    private final Watches watches;
-    private final Instant startedAt = Instant.now();
-
-    private final LinkedBlockingQueue<String> queue = new LinkedBlockingQueue<>();
-    private final Set<String> queued = ConcurrentHashMap.newKeySet();
-    private final Map<String, Integer> attempts = new ConcurrentHashMap<>();
-    /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
-    private final PodReport notEnrolled = new PodReport();
     /**
      * Istio redirects new connections of a pod once it is labelled; a gRPC channel the client opened
      * before most likely stays outside the waypoint until it reconnects.
      */
     static final String RESTART_HINT = "Connections opened before the label stay outside the waypoint: restart the pod "
             + "(rollout restart of its workload) to route them through it";
+
+    private final KubernetesClient client;
+    private final EnforcerConfig config;
+    private final DecisionService decisions;
+    private final Leadership leadership;
+    private final EnrollmentMetrics metrics;
+    private final NamespaceCache namespaces;
+    private final Enrollment enrollment;
+    private final ObjectMapper mapper;
+    private final Watches watches;
+    private final Rules rules;
+    private final Instant startedAt = Instant.now();
+
+    private final WorkQueue queue = new WorkQueue();
+    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
+    private final AtomicBoolean draining = new AtomicBoolean();
+    /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
+    private final PodReport notEnrolled = new PodReport();
     /** namespace -> pod enrolled while running, until it is deleted (restart advice in /status). */
     private final PodReport enrolledRunning = new PodReport();
     /** namespace -> pod -> which gateway Service it uses instead of a target (not behind the waypoint). */
     private final PodReport bypassing = new PodReport();
-    private SharedIndexInformer<Pod> pods;
+    private RateLimit rateLimit;
+    private RetryPolicy retry;
+    private PodInformers pods;
+    private EnrollmentEvents events;
     private ScheduledExecutorService executor;
     private WorkloadRestarter restarter;
     private volatile boolean running;
-    private long nextPatchNanos;
+    private volatile boolean leading;
 
     public Backstop(KubernetesClient client, EnforcerConfig config, DecisionService decisions, Leadership leadership,
-            EnrollmentMetrics metrics, dev.zeebeambient.enforcer.kube.NamespaceCache namespaces, ObjectMapper mapper,
-            MeterRegistry registry, Watches watches) {
+            EnrollmentMetrics metrics, NamespaceCache namespaces, ObjectMapper mapper, MeterRegistry registry, Watches watches) {
         this.client = client;
         this.watches = watches;
         this.config = config;
@@ -93,7 +97,10 @@ public class Backstop {
         this.namespaces = namespaces;
         this.mapper = mapper;
         this.enrollment = new Enrollment(config);
+        this.rules = Rules.from(config);
         registry.gauge("zeebe.ambient.backstop.not.enrolled", notEnrolled, PodReport::size);
+        registry.gauge("zeebe.ambient.backstop.watched.pods", this, b -> b.pods == null ? 0 : b.pods.size());
+        registry.gauge("zeebe.ambient.backstop.queue", queue, WorkQueue::size);
     }
 
     public void start() {
@@ -106,41 +113,50 @@ public class Backstop {
             t.setDaemon(true);
             return t;
         });
+        rateLimit = RateLimit.perSecond(config.backstop().patchesPerSecond());
+        retry = RetryPolicy.of(config.backstop().maxAttempts());
         restarter = config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor) : null;
-        pods = watches.track("Pods (all namespaces)", "list, watch pods (cluster-wide)",
-                client.pods().inAnyNamespace().runnableInformer(config.backstop().resyncPeriod().toMillis()));
-        pods.addEventHandler(new ResourceEventHandler<>() {
+        events = new EnrollmentEvents(client, EVENT_REASON, leadership.identity());
+        pods = new PodInformers(client, watches, config.backstop().resyncPeriod().toMillis(), new PodInformers.Listener() {
             @Override
-            public void onAdd(Pod pod) {
-                executor.execute(() -> eventForAdmission(pod)); // not on the informer's thread: it is an API call
+            public void added(Pod pod) {
+                eventForAdmission(pod);
                 enqueue(Cache.metaNamespaceKeyFunc(pod));
             }
 
             @Override
-            public void onUpdate(Pod before, Pod after) {
-                enqueue(Cache.metaNamespaceKeyFunc(after));
+            public void changed(String key) {
+                enqueue(key);
             }
 
             @Override
-            public void onDelete(Pod pod, boolean unknownFinalState) {
-                forget(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
-                enrolledRunning.remove(pod.getMetadata().getNamespace(), pod.getMetadata().getName());
+            public void gone(String key) {
+                int slash = key.indexOf('/');
+                forget(key.substring(0, slash), key.substring(slash + 1));
+                enrolledRunning.remove(key.substring(0, slash), key.substring(slash + 1));
             }
         });
-        namespaces.onLabelsChanged(ns -> {
-            // a namespace that opts in later: its existing pods are checked now
-            pods.getStore().list().stream().filter(p -> ns.equals(p.getMetadata().getNamespace()))
-                    .forEach(p -> enqueue(Cache.metaNamespaceKeyFunc(p)));
-        });
-        leadership.onLeading(() -> pods.getStore().list().forEach(p -> enqueue(Cache.metaNamespaceKeyFunc(p))));
-        pods.start();
-        executor.execute(this::work);
+        // a namespace that opts in (or out) later: start (stop) watching it; its pods are checked now
+        namespaces.onLabelsChanged(ns -> executor.execute(() -> {
+            if (leading) {
+                watchOptedIn();
+                pods.keys(ns).forEach(this::enqueue);
+            }
+        }));
+        leadership.onLeading(() -> executor.execute(this::lead));
+        leadership.onStoppedLeading(() -> executor.execute(this::follow));
+        executor.scheduleWithFixedDelay(() -> {
+            if (leading) {
+                events.flush();
+            }
+        }, EnrollmentEvents.FLUSH.toMillis(), EnrollmentEvents.FLUSH.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     public void stop() {
         running = false;
+        leading = false;
         if (pods != null) {
-            pods.stop();
+            pods.stopAll();
         }
         if (executor != null) {
             executor.shutdownNow();
@@ -149,6 +165,21 @@ public class Backstop {
 
     public boolean enabled() {
         return config.backstop().enabled();
+    }
+
+    /** Which replica runs the backstop, and what it watches. */
+    public String role() {
+        if (!config.backstop().enabled()) {
+            return "disabled";
+        }
+        if (!leading) {
+            String holder = leadership.holder();
+            return "follower: " + (holder == null || holder.isEmpty() || holder.equals(leadership.identity())
+                    ? "the replica holding Lease " + config.ownNamespace() + "/" + config.leaderElection().leaseName()
+                    : "the leader (" + holder + ")") + " watches pods and reports them";
+        }
+        return "leader: watching " + pods.size() + " pods in " + pods.namespaces().size() + " opted-in namespaces "
+                + pods.namespaces();
     }
 
     /** Per namespace: pods the backstop enrolled while they ran (still running): they should be restarted. */
@@ -166,78 +197,110 @@ public class Backstop {
         return notEnrolled.snapshot();
     }
 
+    private void lead() {
+        if (!running || leading) {
+            return;
+        }
+        leading = true;
+        watchOptedIn(); // the informers' first lists enqueue every pod
+        pods.keys(null).forEach(this::enqueue);
+    }
+
+    /** Lost the Lease: the new leader watches; keep nothing. */
+    private void follow() {
+        leading = false;
+        pods.stopAll();
+        queue.clear();
+        failures.clear();
+        events.clear();
+        notEnrolled.clear();
+        bypassing.clear();
+        enrolledRunning.clear();
+    }
+
+    private void watchOptedIn() {
+        pods.watchOnly(WatchedNamespaces.of(namespaces.allLabels(), rules));
+    }
+
     private void enqueue(String key) {
-        if (running && queued.add(key)) {
-            queue.offer(key);
+        if (running && leading && queue.add(key)) {
+            kick();
         }
     }
 
-    private void work() {
+    private void kick() {
+        if (draining.compareAndSet(false, true)) {
+            executor.execute(this::drain);
+        }
+    }
+
+    /** Works through the queue; when the rate limit says "not yet", it schedules itself instead of sleeping. */
+    private void drain() {
         while (running) {
-            String key;
-            try {
-                key = queue.take();
-            } catch (InterruptedException e) {
-                return;
+            String key = queue.poll();
+            if (key == null) {
+                break;
             }
-            queued.remove(key);
             try {
-                process(key);
+                Optional<Duration> wait = process(key);
+                if (wait.isPresent()) {
+                    queue.putBack(key);
+                    executor.schedule(this::drain, wait.get().toNanos(), TimeUnit.NANOSECONDS); // still "draining"
+                    return;
+                }
             } catch (RuntimeException e) {
                 LOG.errorf(e, "backstop: checking pod %s failed", key);
             }
         }
+        draining.set(false);
+        if (queue.size() > 0) {
+            kick(); // added after the last poll
+        }
     }
 
-    private void process(String key) {
-        Pod pod = pods.getStore().getByKey(key);
+    /** Decides and acts on one pod; a delay when the patch must wait for the rate limit. */
+    private Optional<Duration> process(String key) {
+        Pod pod = pods.get(key);
         if (pod == null) {
-            return;
+            return Optional.empty();
         }
         String ns = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
-        Map<String, String> labels = pod.getMetadata().getLabels();
-        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        if ((labels != null && labels.containsKey(EnrollmentDecider.DATAPLANE_MODE))
-                || pod.getMetadata().getDeletionTimestamp() != null
-                || "Succeeded".equals(phase) || "Failed".equals(phase)) {
+        Reconcile.Action action = Reconcile.before(pod).orElseGet(() ->
+                Reconcile.after(decisions.decide(pod, ns), config.audit(), leadership.isLeader(), leadership.holder()));
+        if (action instanceof Reconcile.Forget) {
             forget(ns, name);
-            return;
-        }
-        Outcome outcome = decisions.decide(pod, ns);
-        if (!outcome.namespaceLabelsKnown()) {
-            // unlike the webhook, no namespaceSelector stands in front of us: never decide blind
-            executor.schedule(() -> enqueue(key), 2, TimeUnit.SECONDS);
-            return;
-        }
-        Decision d = outcome.decision();
-        if (!d.enroll()) {
+        } else if (action instanceof Reconcile.Later l) {
+            executor.schedule(() -> enqueue(key), l.delay().toMillis(), TimeUnit.MILLISECONDS);
+        } else if (action instanceof Reconcile.Bypassing b) {
             forget(ns, name);
-            if (d.reason() == dev.zeebeambient.enforcer.decision.Reason.BYPASSES_WAYPOINT) {
-                bypassing.put(ns, name, d.detail());
+            bypassing.put(ns, name, b.detail());
+        } else if (action instanceof Reconcile.Report r) {
+            notEnrolled.put(ns, name, r.why());
+        } else if (action instanceof Reconcile.Enroll e) {
+            long wait = rateLimit.tryAcquire(System.nanoTime());
+            if (wait > 0) {
+                return Optional.of(Duration.ofNanos(wait));
             }
-            return;
+            patch(key, pod, e.decision());
         }
-        if (config.audit()) {
-            report(ns, name, d.detail() + " [audit mode: not changed]");
-            return;
-        }
-        if (!leadership.isLeader()) {
-            report(ns, name, d.detail() + " [not the leader: " + leadership.holder() + " enrolls it]");
-            return;
-        }
-        throttle();
+        return Optional.empty();
+    }
+
+    private void patch(String key, Pod pod, Decision d) {
+        String ns = pod.getMetadata().getNamespace();
+        String name = pod.getMetadata().getName();
         try {
-            // resource(pod): patch the informer's copy without a GET first (RBAC grants no get on pods)
-            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patch(pod, d));
-            attempts.remove(key);
+            // resource(pod): patch the cached copy without a GET first (RBAC grants no get on pods)
+            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patchOps(pod, d));
             forget(ns, name);
             metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            var workload = restarter == null ? java.util.Optional.<WorkloadRestarter.Workload>empty() : restarter.restartOwnerOf(pod);
+            var workload = restarter == null ? Optional.<WorkloadRestarter.Workload>empty() : restarter.restartOwnerOf(pod);
             String advice = workload.map(w -> "Restarting " + w + " (enforcer.backstop.restart-workloads) so that its connections "
                     + "go through the waypoint").orElse(RESTART_HINT);
-            event(pod, "Enrolled in Istio ambient by the backstop (missed at admission): " + d.detail() + ". " + advice);
+            events.record(pod, Origin.BACKSTOP.tag(), "Enrolled in Istio ambient by the backstop (missed at admission): "
+                    + d.detail() + ". " + advice);
             enrolledRunning.put(ns, name, advice);
         } catch (KubernetesClientException e) {
             if (e.getCode() == 404) {
@@ -246,12 +309,12 @@ public class Backstop {
                 // changed since we decided (the resourceVersion test failed): the watch brings the new version
                 LOG.debugf("backstop: pod %s changed while deciding; re-checking", key);
             } else {
-                retry(key, ns, name, d, e);
+                failed(key, ns, name, d, e);
             }
         }
     }
 
-    private String patch(Pod pod, Decision d) {
+    private String patchOps(Pod pod, Decision d) {
         ArrayNode ops = mapper.createArrayNode();
         // only if the pod is still the version we decided on
         ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
@@ -260,34 +323,19 @@ public class Backstop {
         return ops.toString();
     }
 
-    private void retry(String key, String ns, String name, Decision d, KubernetesClientException e) {
-        int n = attempts.merge(key, 1, Integer::sum);
-        if (n >= config.backstop().maxAttempts()) {
-            attempts.remove(key);
-            report(ns, name, d.detail() + " [patch failed " + n + " times: HTTP " + e.getCode() + "]");
+    private void failed(String key, String ns, String name, Decision d, KubernetesClientException e) {
+        int n = failures.merge(key, 1, Integer::sum);
+        Optional<Duration> next = retry.afterFailures(n);
+        if (next.isEmpty()) {
+            failures.remove(key);
+            notEnrolled.put(ns, name, d.detail() + " [patch failed " + n + " times: HTTP " + e.getCode() + "]");
             LOG.errorf("backstop: giving up on pod %s/%s after %d attempts (HTTP %d: %s); next change or resync retries",
                     ns, name, n, e.getCode(), e.getMessage());
             return;
         }
-        long delay = 1L << Math.min(n, 6);
         LOG.warnf("backstop: patching pod %s/%s failed (HTTP %d: %s); retry %d in %d s", ns, name, e.getCode(),
-                e.getMessage(), n, delay);
-        executor.schedule(() -> enqueue(key), delay, TimeUnit.SECONDS);
-    }
-
-    /** At most {@code patches-per-second} patches. */
-    private void throttle() {
-        long interval = (long) (1_000_000_000L / Math.max(0.01, config.backstop().patchesPerSecond()));
-        long now = System.nanoTime();
-        long wait = nextPatchNanos - now;
-        if (wait > 0) {
-            try {
-                TimeUnit.NANOSECONDS.sleep(wait);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        nextPatchNanos = Math.max(now, nextPatchNanos) + interval;
+                e.getMessage(), n, next.get().toSeconds());
+        executor.schedule(() -> enqueue(key), next.get().toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /** Pods the webhook enrolled get their Event once they exist (the leader writes it). */
@@ -300,35 +348,12 @@ public class Backstop {
         if (created == null || ZonedDateTime.parse(created).toInstant().isBefore(startedAt)) {
             return; // seen in the initial list: its Event was written by whoever ran then
         }
-        event(pod, "Enrolled in Istio ambient at admission: " + a.getOrDefault(config.reasonAnnotation(), ""));
-    }
-
-    private void event(Pod pod, String message) {
-        String now = Instant.now().toString();
-        try {
-            client.v1().events().inNamespace(pod.getMetadata().getNamespace()).resource(new EventBuilder()
-                    .withNewMetadata().withGenerateName(pod.getMetadata().getName() + ".").endMetadata()
-                    .withInvolvedObject(new ObjectReferenceBuilder().withApiVersion("v1").withKind("Pod")
-                            .withNamespace(pod.getMetadata().getNamespace()).withName(pod.getMetadata().getName())
-                            .withUid(pod.getMetadata().getUid()).build())
-                    .withType("Normal").withReason(EVENT_REASON)
-                    .withMessage(message.length() <= 1024 ? message : message.substring(0, 1021) + "...")
-                    .withNewSource().withComponent("zeebe-ambient-enforcer").endSource()
-                    .withReportingComponent("zeebe-ambient-enforcer").withReportingInstance(leadership.identity())
-                    .withFirstTimestamp(now).withLastTimestamp(now).withCount(1)
-                    .build()).create();
-        } catch (KubernetesClientException e) {
-            LOG.warnf("could not record an Event on pod %s/%s: HTTP %d %s", pod.getMetadata().getNamespace(),
-                    pod.getMetadata().getName(), e.getCode(), e.getMessage());
-        }
-    }
-
-    private void report(String ns, String pod, String why) {
-        notEnrolled.put(ns, pod, why);
+        events.record(pod, Origin.ADMISSION.tag(), "Enrolled in Istio ambient at admission: "
+                + a.getOrDefault(config.reasonAnnotation(), ""));
     }
 
     private void forget(String ns, String pod) {
-        attempts.remove(ns + "/" + pod);
+        failures.remove(ns + "/" + pod);
         bypassing.remove(ns, pod);
         notEnrolled.remove(ns, pod);
     }

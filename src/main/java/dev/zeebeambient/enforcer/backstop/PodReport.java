@@ -20,6 +20,10 @@ final class PodReport {
         });
     }
 
+    void clear() {
+        byNamespace.clear();
+    }
+
     int size() {
         return byNamespace.values().stream().mapToInt(Map::size).sum();
     }

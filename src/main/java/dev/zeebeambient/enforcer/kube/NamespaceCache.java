@@ -40,7 +40,10 @@ public class NamespaceCache {
         inf.addEventHandler(new ResourceEventHandler<>() {
             @Override
             public void onAdd(Namespace ns) {
-                // namespaces seen during the initial list are not "changes"
+                // namespaces seen during the initial list are not "changes"; one created later is
+                if (inf.hasSynced()) {
+                    labelListeners.forEach(l -> l.accept(ns.getMetadata().getName()));
+                }
             }
 
             @Override
@@ -52,6 +55,7 @@ public class NamespaceCache {
 
             @Override
             public void onDelete(Namespace ns, boolean unknownFinalState) {
+                labelListeners.forEach(l -> l.accept(ns.getMetadata().getName()));
             }
         });
         informer = inf;
@@ -68,7 +72,7 @@ public class NamespaceCache {
         }
     }
 
-    /** Called with a namespace's name whenever its labels change (e.g. it opts in). */
+    /** Called with a namespace's name whenever its labels change (e.g. it opts in), it is created after the first list, or deleted. */
     public void onLabelsChanged(Consumer<String> listener) {
         labelListeners.add(listener);
     }
@@ -76,6 +80,19 @@ public class NamespaceCache {
     public boolean synced() {
         SharedIndexInformer<Namespace> inf = informer;
         return inf != null && inf.hasSynced();
+    }
+
+    /** Every known namespace's labels (empty until the first list completed). */
+    public Map<String, Map<String, String>> allLabels() {
+        if (!synced()) {
+            return Map.of();
+        }
+        Map<String, Map<String, String>> out = new java.util.HashMap<>();
+        for (Namespace ns : informer.getStore().list()) {
+            Map<String, String> l = ns.getMetadata().getLabels();
+            out.put(ns.getMetadata().getName(), l == null ? Map.of() : l);
+        }
+        return out;
     }
 
     /** The namespace's labels, or null when not known (cache not synced, or namespace not seen yet). */

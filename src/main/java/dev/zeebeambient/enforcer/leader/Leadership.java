@@ -48,6 +48,7 @@ public class Leadership {
     private final String identity;
     private final String lease;
     private final List<Runnable> onLeading = new CopyOnWriteArrayList<>();
+    private final List<Runnable> onStoppedLeading = new CopyOnWriteArrayList<>();
     private final Clock clock = Clock.systemUTC();
     private volatile boolean leader;
     private volatile String holder;
@@ -113,7 +114,7 @@ public class Leadership {
         if (r != null) {
             r.cancel(true); // stops renewing; fabric8's own release runs in this thread (releaseOnCancel)
         }
-        leader = false;
+        stopLeading();
         if (wasLeader && settings.enabled()) {
             release();
         }
@@ -165,7 +166,7 @@ public class Leadership {
                         },
                         () -> {
                             if (leader && gen == generation.get()) {
-                                leader = false;
+                                stopLeading();
                                 LOG.infof("%s stopped leading (Lease %s)", identity, lease);
                             }
                         },
@@ -190,12 +191,23 @@ public class Leadership {
             if (!current(gen)) {
                 return;
             }
-            leader = false;
+            stopLeading();
             if (t != null && !(t instanceof CancellationException)) {
                 LOG.warnf("leader election on Lease %s ended (%s); retrying", lease, t.toString());
             }
             elect(gen); // lost or failed: compete again
         });
+    }
+
+    private void stopLeading() {
+        boolean was;
+        synchronized (this) {
+            was = leader;
+            leader = false;
+        }
+        if (was) {
+            onStoppedLeading.forEach(this::runSafely);
+        }
     }
 
     private void becomeLeader() {
@@ -267,6 +279,11 @@ public class Leadership {
     }
 
     /** Runs whenever this replica becomes leader, and at once if it already leads. */
+    /** Called when this replica stops leading (lost the Lease, or {@link #end()}): leader-only work stops. */
+    public void onStoppedLeading(Runnable r) {
+        onStoppedLeading.add(r);
+    }
+
     public void onLeading(Runnable r) {
         onLeading.add(r);
         if (leader) {

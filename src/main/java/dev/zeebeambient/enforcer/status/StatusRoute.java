@@ -64,6 +64,7 @@ public class StatusRoute {
         ObjectNode b = root.putObject("backstop");
         b.put("enabled", backstop.enabled());
         b.put("audit", audit);
+        b.put("role", backstop.role());
         b.set("notEnrolled", mapper.valueToTree(backstop.notEnrolled()));
         b.set("bypassingTheWaypoint", mapper.valueToTree(backstop.bypassing()));
         b.set("enrolledWhileRunning", mapper.valueToTree(backstop.enrolledWhileRunning()));

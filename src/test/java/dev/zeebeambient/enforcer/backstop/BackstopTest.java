@@ -186,13 +186,94 @@ class BackstopTest {
             KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
             Eventually.stays(() -> labels(ns, "while-follower").get(MODE) == null, Duration.ofMillis(1500), "a follower never patches");
             assertNull(labels(ns, "while-follower").get(MODE), "a follower never patches");
-            String status = Endpoints.management().get("/status").asString();
-            assertTrue(status.contains("while-follower") && status.contains("not the leader"), status);
+            // issue 14: a follower watches no pods at all and points to the leader
+            var status = Endpoints.management().get("/status").jsonPath();
+            String role = status.getString("backstop.role");
+            assertTrue(role.startsWith("follower: ") && role.endsWith("watches pods and reports them"), role);
+            assertTrue(status.getMap("backstop.notEnrolled").isEmpty(), status.prettify());
+            assertTrue(status.getMap("watches").keySet().stream().noneMatch(w -> w.toString().startsWith("Pods")), status.prettify());
         } finally {
             other.end();
             leadership.begin();
         }
         await(leadership::isLeader, 30, "leadership back");
         await(() -> "ambient".equals(labels(ns, "while-follower").get(MODE)), 30, "enrolled once leader");
+        String role = Endpoints.management().get("/status").jsonPath().getString("backstop.role");
+        assertTrue(role.startsWith("leader: watching") && role.contains(ns), role);
+        assertTrue(Endpoints.management().get("/status").jsonPath().getString("watches.'Pods in " + ns + "'").equals("watching"));
+    }
+
+    static String watch(String what) {
+        return Endpoints.management().get("/status").jsonPath().getString("watches.'" + what + "'");
+    }
+
+    /** Issue 14: pods are listed and cached only in opted-in namespaces; informers follow the opt-in label. */
+    @Test
+    void podsAreWatchedOnlyWhileTheirNamespaceOptsIn() {
+        String ns = "backstop-scope";
+        String what = "Pods in " + ns;
+        KubeTestCluster.get().namespace(ns, Map.of());
+        await(leadership::isLeader, 30, "leadership");
+        k8s.pods().inNamespace(ns).resource(pod("before", true).build()).create();
+        Eventually.stays(() -> watch(what) == null, Duration.ofSeconds(1), "no pod watch in a namespace that did not opt in");
+
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(() -> "watching".equals(watch(what)), 15, "pod watch started on opt-in");
+        await(() -> "ambient".equals(labels(ns, "before").get(MODE)), 15, "its pods are checked at once");
+
+        KubeTestCluster.get().namespace(ns, Map.of());
+        await(() -> watch(what) == null, 15, "pod watch stopped on opt-out");
+        k8s.pods().inNamespace(ns).resource(pod("after-opt-out", true).build()).create();
+        Eventually.stays(() -> labels(ns, "after-opt-out").get(MODE) == null, Duration.ofMillis(1500), "not watched: not enrolled");
+
+        // opted in, but the namespace's own dataplane mode decides for all its pods: nothing to watch
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true", MODE, "ambient"));
+        Eventually.stays(() -> watch(what) == null, Duration.ofSeconds(1), "an ambient namespace needs no pod watch");
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(() -> "ambient".equals(labels(ns, "after-opt-out").get(MODE)), 15, "opted in again: enrolled");
+
+        // a namespace created already opted in is watched too
+        String created = "backstop-scope-new";
+        KubeTestCluster.get().namespace(created, Map.of(OPT_IN, "true"));
+        await(() -> "watching".equals(watch("Pods in " + created)), 15, "new opted-in namespace watched");
+    }
+
+    /** Issue 14: enrollments of one workload are one Event series whose count grows, not one Event per pod. */
+    @Test
+    void enrollmentsOfOneWorkloadAreOneEventSeries() {
+        String ns = "backstop-events";
+        KubeTestCluster.get().namespace(ns, Map.of());
+        await(leadership::isLeader, 30, "leadership");
+        var rs = k8s.apps().replicaSets().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder()
+                .withNewMetadata().withName("worker-5d9").endMetadata().withNewSpec().withReplicas(0)
+                .withNewSelector().addToMatchLabels("app", "worker").endSelector()
+                .withTemplate(new io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder().withNewMetadata().addToLabels("app", "worker")
+                        .endMetadata().withSpec(pod("t", true).build().getSpec()).build())
+                .endSpec().build()).create();
+        int n = 7;
+        for (int i = 0; i < n; i++) {
+            k8s.pods().inNamespace(ns).resource(pod("worker-5d9-" + i, true).editMetadata().addToLabels("app", "worker")
+                    .addNewOwnerReference().withApiVersion("apps/v1").withKind("ReplicaSet").withName("worker-5d9")
+                    .withUid(rs.getMetadata().getUid()).withController(true).endOwnerReference().endMetadata().build()).create();
+        }
+        k8s.pods().inNamespace(ns).resource(pod("bare", true).build()).create();
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(() -> java.util.stream.IntStream.range(0, n).allMatch(i -> "ambient".equals(labels(ns, "worker-5d9-" + i).get(MODE))),
+                30, "all pods of the ReplicaSet enrolled");
+        await(() -> enrolledEvents(ns).stream().filter(e -> "ReplicaSet".equals(e.getInvolvedObject().getKind()))
+                .mapToInt(Event::getCount).sum() == n, 15, "the series counts every pod");
+        List<Event> forRs = enrolledEvents(ns).stream().filter(e -> "ReplicaSet".equals(e.getInvolvedObject().getKind())).toList();
+        assertTrue(forRs.size() < n, "aggregated: " + forRs.size() + " Events for " + n + " pods");
+        forRs.forEach(e -> {
+            assertEquals("worker-5d9", e.getInvolvedObject().getName());
+            assertEquals(rs.getMetadata().getUid(), e.getInvolvedObject().getUid());
+            assertTrue(e.getMessage().contains("pods of ReplicaSet worker-5d9") || e.getMessage().contains("pod of ReplicaSet"),
+                    e.getMessage());
+            assertTrue(e.getMessage().contains("env ZEEBE_ADDRESS"), e.getMessage());
+        });
+        await(() -> enrolledEvents(ns).stream().anyMatch(e -> "bare".equals(e.getInvolvedObject().getName())), 15,
+                "a bare pod's Event is on the pod");
+        assertTrue(enrolledEvents(ns).stream().noneMatch(e -> e.getInvolvedObject().getName().startsWith("worker-5d9-")),
+                "no Event per pod of the workload");
     }
 }

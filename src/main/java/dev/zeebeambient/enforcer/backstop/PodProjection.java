@@ -1,0 +1,81 @@
+package dev.zeebeambient.enforcer.backstop;
+
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ObjectMeta;
+import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.api.model.PodSpec;
+import io.fabric8.kubernetes.api.model.PodSpecBuilder;
+import io.fabric8.kubernetes.api.model.PodStatus;
+import io.fabric8.kubernetes.api.model.PodStatusBuilder;
+import io.fabric8.kubernetes.api.model.Volume;
+import io.fabric8.kubernetes.api.model.VolumeBuilder;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the backstop keeps of a watched pod: only what the decision, the patch, the Event and the
+ * workload restart read. A pod as the API server sends it carries managedFields, status,
+ * probes, resources, images and last-applied annotations the backstop never looks at; keeping
+ * them made the informer's cache grow by tens of KB per pod.
+ * <p>
+ * Kept: name, namespace, uid, resourceVersion, creation/deletion timestamps, labels, annotations
+ * (without {@code kubectl.kubernetes.io/last-applied-configuration}), owner references; spec
+ * {@code hostNetwork}, per (init) container name/command/args/env/envFrom/volumeMounts, the volumes
+ * that can hold a ConfigMap or Secret; status phase.
+ */
+public final class PodProjection {
+
+    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+    private PodProjection() {
+    }
+
+    public static Pod trim(Pod pod) {
+        ObjectMeta m = pod.getMetadata() == null ? new ObjectMeta() : pod.getMetadata();
+        Map<String, String> annotations = m.getAnnotations();
+        if (annotations != null && annotations.containsKey(LAST_APPLIED)) {
+            annotations = new HashMap<>(annotations);
+            annotations.remove(LAST_APPLIED);
+        }
+        ObjectMeta meta = new ObjectMetaBuilder().withName(m.getName()).withNamespace(m.getNamespace()).withUid(m.getUid())
+                .withResourceVersion(m.getResourceVersion()).withCreationTimestamp(m.getCreationTimestamp())
+                .withDeletionTimestamp(m.getDeletionTimestamp()).withLabels(m.getLabels()).withAnnotations(annotations)
+                .withOwnerReferences(m.getOwnerReferences().isEmpty() ? null : m.getOwnerReferences()).build();
+        PodSpec s = pod.getSpec();
+        PodSpec spec = s == null ? null : new PodSpecBuilder().withHostNetwork(s.getHostNetwork())
+                .withContainers(containers(s.getContainers())).withInitContainers(containers(s.getInitContainers()))
+                .withVolumes(volumes(s.getVolumes())).build();
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        PodStatus status = phase == null ? null : new PodStatusBuilder().withPhase(phase).build();
+        return new PodBuilder().withMetadata(meta).withSpec(spec).withStatus(status).build();
+    }
+
+    private static List<Container> containers(List<Container> in) {
+        if (in == null || in.isEmpty()) {
+            return null;
+        }
+        return in.stream().map(c -> new ContainerBuilder().withName(c.getName()).withCommand(emptyToNull(c.getCommand()))
+                .withArgs(emptyToNull(c.getArgs())).withEnv(emptyToNull(c.getEnv())).withEnvFrom(emptyToNull(c.getEnvFrom()))
+                .withVolumeMounts(emptyToNull(c.getVolumeMounts())).build()).toList();
+    }
+
+    /** Only volumes that can carry a ConfigMap or Secret (what a client could read its address from). */
+    private static List<Volume> volumes(List<Volume> in) {
+        if (in == null || in.isEmpty()) {
+            return null;
+        }
+        List<Volume> out = in.stream().filter(v -> v.getConfigMap() != null || v.getSecret() != null || v.getProjected() != null)
+                .map(v -> new VolumeBuilder().withName(v.getName()).withConfigMap(v.getConfigMap()).withSecret(v.getSecret())
+                        .withProjected(v.getProjected()).build()).toList();
+        return out.isEmpty() ? null : out;
+    }
+
+    private static <T> List<T> emptyToNull(List<T> l) {
+        return l == null || l.isEmpty() ? null : l;
+    }
+}

@@ -1,0 +1,85 @@
+package dev.zeebeambient.enforcer.backstop;
+
+import dev.zeebeambient.enforcer.decision.Decision;
+import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
+import dev.zeebeambient.enforcer.decision.Outcome;
+import dev.zeebeambient.enforcer.decision.Reason;
+import io.fabric8.kubernetes.api.model.Pod;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What the backstop does with one pod: a pure function of the pod, the decision about it and
+ * the backstop's situation. The caller carries the action out (patch, report, forget, look again).
+ */
+final class Reconcile {
+
+    /** Namespace labels not loaded yet: look again shortly instead of deciding blind. */
+    static final Duration LABELS_UNKNOWN_RETRY = Duration.ofSeconds(2);
+
+    sealed interface Action permits Forget, Later, Bypassing, Report, Enroll {
+    }
+
+    /** Nothing to do (labelled, going away, finished, or not a client): drop any report about it. */
+    record Forget(String why) implements Action {
+    }
+
+    /** Decide again after {@code delay}. */
+    record Later(Duration delay, String why) implements Action {
+    }
+
+    /** A client of a gateway Service that is not behind the waypoint: tell the user in /status. */
+    record Bypassing(String detail) implements Action {
+    }
+
+    /** A client that stays unlabelled for a reason the user should see in /status. */
+    record Report(String why) implements Action {
+    }
+
+    /** Label it. */
+    record Enroll(Decision decision) implements Action {
+    }
+
+    private Reconcile() {
+    }
+
+    /** Before any decision: pods the backstop never writes to. Empty: decide. */
+    static Optional<Action> before(Pod pod) {
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        if (labels != null && labels.containsKey(EnrollmentDecider.DATAPLANE_MODE)) {
+            return Optional.of(new Forget("has " + EnrollmentDecider.DATAPLANE_MODE));
+        }
+        if (pod.getMetadata().getDeletionTimestamp() != null) {
+            return Optional.of(new Forget("being deleted"));
+        }
+        String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
+        if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
+            return Optional.of(new Forget("finished (" + phase + ")"));
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * @param audit  enforcer.audit: decide and report, never write
+     * @param leader whether this replica writes; {@code holder} who does otherwise
+     */
+    static Action after(Outcome outcome, boolean audit, boolean leader, String holder) {
+        if (!outcome.namespaceLabelsKnown()) {
+            // unlike the webhook, no namespaceSelector stands in front of us: never decide blind
+            return new Later(LABELS_UNKNOWN_RETRY, "namespace labels not loaded yet");
+        }
+        Decision d = outcome.decision();
+        if (!d.enroll()) {
+            return d.reason() == Reason.BYPASSES_WAYPOINT ? new Bypassing(d.detail()) : new Forget(d.reason().name());
+        }
+        if (audit) {
+            return new Report(d.detail() + " [audit mode: not changed]");
+        }
+        if (!leader) {
+            return new Report(d.detail() + " [not the leader: " + holder + " enrolls it]");
+        }
+        return new Enroll(d);
+    }
+}
