@@ -1,9 +1,7 @@
 package dev.zeebeambient.enforcer.backstop;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
-import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.enrollment.Enrollment;
 import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
@@ -14,20 +12,14 @@ import dev.zeebeambient.enforcer.kube.Watches;
 import dev.zeebeambient.enforcer.leader.Leadership;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
-import io.fabric8.kubernetes.client.KubernetesClientException;
-import io.fabric8.kubernetes.client.dsl.base.PatchContext;
-import io.fabric8.kubernetes.client.dsl.base.PatchType;
 import io.fabric8.kubernetes.client.informers.cache.Cache;
 import io.micrometer.core.instrument.MeterRegistry;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.ZonedDateTime;
 import java.util.Map;
-import java.util.Optional;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -49,12 +41,6 @@ public class Backstop {
 
     private static final Logger LOG = Logger.getLogger(Backstop.class);
     public static final String EVENT_REASON = "EnrolledInAmbient";
-    /**
-     * Istio redirects new connections of a pod once it is labelled; a gRPC channel the client opened
-     * before most likely stays outside the waypoint until it reconnects.
-     */
-    static final String RESTART_HINT = "Connections opened before the label stay outside the waypoint: restart the pod "
-            + "(rollout restart of its workload) to route them through it";
 
     private final KubernetesClient client;
     private final EnforcerConfig config;
@@ -69,20 +55,17 @@ public class Backstop {
     private final Instant startedAt = Instant.now();
 
     private final WorkQueue queue = new WorkQueue();
-    private final Map<String, Integer> failures = new ConcurrentHashMap<>();
     private final AtomicBoolean draining = new AtomicBoolean();
-    /** namespace -> pod -> why it is a client and why it is not enrolled (status report). */
-    private final PodReport notEnrolled = new PodReport();
-    /** namespace -> pod enrolled while running, until it is deleted (restart advice in /status). */
-    private final PodReport enrolledRunning = new PodReport();
-    /** namespace -> pod -> which gateway Service it uses instead of a target (not behind the waypoint). */
-    private final PodReport bypassing = new PodReport();
+    /** Patches in flight at most (each is one API call; the rate limit still bounds how many start per second). */
+    static final int IN_FLIGHT = 8;
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT);
+    private java.util.concurrent.ExecutorService patches;
+    private final Reports reports = new Reports();
     private RateLimit rateLimit;
-    private RetryPolicy retry;
     private PodInformers pods;
     private EnrollmentEvents events;
+    private PodEnroller enroller;
     private ScheduledExecutorService executor;
-    private WorkloadRestarter restarter;
     private volatile boolean running;
     private volatile boolean leading;
 
@@ -98,7 +81,7 @@ public class Backstop {
         this.mapper = mapper;
         this.enrollment = new Enrollment(config);
         this.rules = Rules.from(config);
-        registry.gauge("zeebe.ambient.backstop.not.enrolled", notEnrolled, PodReport::size);
+        registry.gauge("zeebe.ambient.backstop.not.enrolled", reports.notEnrolled, PodReport::size);
         registry.gauge("zeebe.ambient.backstop.watched.pods", this, b -> b.pods == null ? 0 : b.pods.size());
         registry.gauge("zeebe.ambient.backstop.queue", queue, WorkQueue::size);
     }
@@ -114,9 +97,16 @@ public class Backstop {
             return t;
         });
         rateLimit = RateLimit.perSecond(config.backstop().patchesPerSecond());
-        retry = RetryPolicy.of(config.backstop().maxAttempts());
-        restarter = config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor) : null;
+        patches = Executors.newFixedThreadPool(IN_FLIGHT, r -> {
+            Thread t = new Thread(r, "backstop-patch");
+            t.setDaemon(true);
+            return t;
+        });
         events = new EnrollmentEvents(client, EVENT_REASON, leadership.identity());
+        enroller = new PodEnroller(client, mapper, enrollment, metrics, events,
+                config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor) : null,
+                RetryPolicy.of(config.backstop().maxAttempts()), reports,
+                (key, delay) -> executor.schedule(() -> enqueue(key), delay.toMillis(), TimeUnit.MILLISECONDS));
         pods = new PodInformers(client, watches, config.backstop().resyncPeriod().toMillis(), new PodInformers.Listener() {
             @Override
             public void added(Pod pod) {
@@ -132,19 +122,19 @@ public class Backstop {
             @Override
             public void gone(String key) {
                 int slash = key.indexOf('/');
-                forget(key.substring(0, slash), key.substring(slash + 1));
-                enrolledRunning.remove(key.substring(0, slash), key.substring(slash + 1));
+                enroller.forget(key);
+                reports.gone(key.substring(0, slash), key.substring(slash + 1));
             }
         });
         // a namespace that opts in (or out) later: start (stop) watching it; its pods are checked now
-        namespaces.onLabelsChanged(ns -> executor.execute(() -> {
+        namespaces.onLabelsChanged(ns -> submit(() -> {
             if (leading) {
                 watchOptedIn();
                 pods.keys(ns).forEach(this::enqueue);
             }
         }));
-        leadership.onLeading(() -> executor.execute(this::lead));
-        leadership.onStoppedLeading(() -> executor.execute(this::follow));
+        leadership.onLeading(() -> submit(this::lead));
+        leadership.onStoppedLeading(() -> submit(this::follow));
         executor.scheduleWithFixedDelay(() -> {
             if (leading) {
                 events.flush();
@@ -160,6 +150,7 @@ public class Backstop {
         }
         if (executor != null) {
             executor.shutdownNow();
+            patches.shutdownNow();
         }
     }
 
@@ -184,17 +175,17 @@ public class Backstop {
 
     /** Per namespace: pods the backstop enrolled while they ran (still running): they should be restarted. */
     public Map<String, Map<String, String>> enrolledWhileRunning() {
-        return enrolledRunning.snapshot();
+        return reports.enrolledRunning.snapshot();
     }
 
     /** Per opted-in namespace: running Zeebe clients of a gateway Service that is not behind the waypoint. */
     public Map<String, Map<String, String>> bypassing() {
-        return bypassing.snapshot();
+        return reports.bypassing.snapshot();
     }
 
     /** Per opted-in namespace: detected client pods that are not enrolled, with why. */
     public Map<String, Map<String, String>> notEnrolled() {
-        return notEnrolled.snapshot();
+        return reports.notEnrolled.snapshot();
     }
 
     private void lead() {
@@ -211,11 +202,20 @@ public class Backstop {
         leading = false;
         pods.stopAll();
         queue.clear();
-        failures.clear();
+        enroller.clear();
         events.clear();
-        notEnrolled.clear();
-        bypassing.clear();
-        enrolledRunning.clear();
+        reports.clear();
+    }
+
+    /** On the backstop's thread (informer and Lease callbacks must not block); nothing once stopped. */
+    private void submit(Runnable r) {
+        if (running) {
+            try {
+                executor.execute(r);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                // shutting down
+            }
+        }
     }
 
     private void watchOptedIn() {
@@ -230,112 +230,94 @@ public class Backstop {
 
     private void kick() {
         if (draining.compareAndSet(false, true)) {
-            executor.execute(this::drain);
+            submit(this::drain);
         }
     }
 
-    /** Works through the queue; when the rate limit says "not yet", it schedules itself instead of sleeping. */
+    /**
+     * Works through the queue. Deciding happens here; patches run on {@link #patches}, at most
+     * {@link #IN_FLIGHT} at a time (one at a time cannot reach a rate above ~50/s against a busy API
+     * server). When the rate limit says "not yet", or every patch slot is busy, the key goes back to
+     * the front and the drain resumes later (scheduled, or when a patch completes) instead of sleeping.
+     */
     private void drain() {
         while (running) {
             String key = queue.poll();
             if (key == null) {
                 break;
             }
+            Step step;
             try {
-                Optional<Duration> wait = process(key);
-                if (wait.isPresent()) {
-                    queue.putBack(key);
-                    executor.schedule(this::drain, wait.get().toNanos(), TimeUnit.NANOSECONDS); // still "draining"
-                    return;
-                }
+                step = process(key);
             } catch (RuntimeException e) {
                 LOG.errorf(e, "backstop: checking pod %s failed", key);
+                step = Step.DONE;
+            }
+            if (step == Step.DONE) {
+                queue.done(key);
+            } else if (step == Step.PATCHING) {
+                continue; // done() when the patch completes
+            } else {
+                queue.putBack(key);
+                if (step == Step.RATE_LIMITED) {
+                    executor.schedule(this::drain, nextTokenNanos, TimeUnit.NANOSECONDS); // still "draining"
+                    return;
+                }
+                break; // all patch slots busy: a completing patch kicks the drain
             }
         }
         draining.set(false);
-        if (queue.size() > 0) {
+        if (queue.size() > 0 && inFlight.availablePermits() > 0) {
             kick(); // added after the last poll
         }
     }
 
-    /** Decides and acts on one pod; a delay when the patch must wait for the rate limit. */
-    private Optional<Duration> process(String key) {
+    private enum Step { DONE, PATCHING, RATE_LIMITED, SLOTS_BUSY }
+
+    private long nextTokenNanos;
+
+    /** Decides and acts on one pod. */
+    private Step process(String key) {
         Pod pod = pods.get(key);
         if (pod == null) {
-            return Optional.empty();
+            return Step.DONE;
         }
         String ns = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
         Reconcile.Action action = Reconcile.before(pod).orElseGet(() ->
                 Reconcile.after(decisions.decide(pod, ns), config.audit(), leadership.isLeader(), leadership.holder()));
         if (action instanceof Reconcile.Forget) {
-            forget(ns, name);
+            enroller.forget(key);
+            reports.forget(ns, name);
         } else if (action instanceof Reconcile.Later l) {
             executor.schedule(() -> enqueue(key), l.delay().toMillis(), TimeUnit.MILLISECONDS);
         } else if (action instanceof Reconcile.Bypassing b) {
-            forget(ns, name);
-            bypassing.put(ns, name, b.detail());
+            reports.forget(ns, name);
+            reports.bypassing.put(ns, name, b.detail());
         } else if (action instanceof Reconcile.Report r) {
-            notEnrolled.put(ns, name, r.why());
+            reports.notEnrolled.put(ns, name, r.why());
         } else if (action instanceof Reconcile.Enroll e) {
+            if (!inFlight.tryAcquire()) {
+                return Step.SLOTS_BUSY;
+            }
             long wait = rateLimit.tryAcquire(System.nanoTime());
             if (wait > 0) {
-                return Optional.of(Duration.ofNanos(wait));
+                inFlight.release();
+                nextTokenNanos = wait;
+                return Step.RATE_LIMITED;
             }
-            patch(key, pod, e.decision());
+            patches.execute(() -> {
+                try {
+                    enroller.enroll(key, pod, e.decision());
+                } finally {
+                    inFlight.release();
+                    queue.done(key);
+                    kick();
+                }
+            });
+            return Step.PATCHING;
         }
-        return Optional.empty();
-    }
-
-    private void patch(String key, Pod pod, Decision d) {
-        String ns = pod.getMetadata().getNamespace();
-        String name = pod.getMetadata().getName();
-        try {
-            // resource(pod): patch the cached copy without a GET first (RBAC grants no get on pods)
-            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patchOps(pod, d));
-            forget(ns, name);
-            metrics.enrolled(Origin.BACKSTOP);
-            LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            var workload = restarter == null ? Optional.<WorkloadRestarter.Workload>empty() : restarter.restartOwnerOf(pod);
-            String advice = workload.map(w -> "Restarting " + w + " (enforcer.backstop.restart-workloads) so that its connections "
-                    + "go through the waypoint").orElse(RESTART_HINT);
-            events.record(pod, Origin.BACKSTOP.tag(), "Enrolled in Istio ambient by the backstop (missed at admission): "
-                    + d.detail() + ". " + advice);
-            enrolledRunning.put(ns, name, advice);
-        } catch (KubernetesClientException e) {
-            if (e.getCode() == 404) {
-                forget(ns, name);
-            } else if (e.getCode() == 422 || e.getCode() == 409) {
-                // changed since we decided (the resourceVersion test failed): the watch brings the new version
-                LOG.debugf("backstop: pod %s changed while deciding; re-checking", key);
-            } else {
-                failed(key, ns, name, d, e);
-            }
-        }
-    }
-
-    private String patchOps(Pod pod, Decision d) {
-        ArrayNode ops = mapper.createArrayNode();
-        // only if the pod is still the version we decided on
-        ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
-                .put("value", pod.getMetadata().getResourceVersion());
-        ops.addAll(enrollment.patch(mapper.valueToTree(pod), d, Origin.BACKSTOP));
-        return ops.toString();
-    }
-
-    private void failed(String key, String ns, String name, Decision d, KubernetesClientException e) {
-        int n = failures.merge(key, 1, Integer::sum);
-        Optional<Duration> next = retry.afterFailures(n);
-        if (next.isEmpty()) {
-            failures.remove(key);
-            notEnrolled.put(ns, name, d.detail() + " [patch failed " + n + " times: HTTP " + e.getCode() + "]");
-            LOG.errorf("backstop: giving up on pod %s/%s after %d attempts (HTTP %d: %s); next change or resync retries",
-                    ns, name, n, e.getCode(), e.getMessage());
-            return;
-        }
-        LOG.warnf("backstop: patching pod %s/%s failed (HTTP %d: %s); retry %d in %d s", ns, name, e.getCode(),
-                e.getMessage(), n, next.get().toSeconds());
-        executor.schedule(() -> enqueue(key), next.get().toMillis(), TimeUnit.MILLISECONDS);
+        return Step.DONE;
     }
 
     /** Pods the webhook enrolled get their Event once they exist (the leader writes it). */
@@ -350,11 +332,5 @@ public class Backstop {
         }
         events.record(pod, Origin.ADMISSION.tag(), "Enrolled in Istio ambient at admission: "
                 + a.getOrDefault(config.reasonAnnotation(), ""));
-    }
-
-    private void forget(String ns, String pod) {
-        failures.remove(ns + "/" + pod);
-        bypassing.remove(ns, pod);
-        notEnrolled.remove(ns, pod);
     }
 }

@@ -142,16 +142,43 @@ class BackstopPoliciesTest {
         assertEquals(false, q.add("a/1"), "ten changes while queued: decided once");
         assertEquals(2, q.size());
         assertEquals("a/1", q.poll());
-        assertTrue(q.add("a/1"), "taken: may be queued again");
-        q.putBack("a/3");
-        assertEquals("a/3", q.poll(), "put back: first");
+        q.done("a/1");
+        assertTrue(q.add("a/1"), "done: may be queued again");
         assertEquals("a/2", q.poll());
+        q.putBack("a/2");
+        assertEquals("a/2", q.poll(), "put back: first");
+        q.done("a/2");
         assertEquals("a/1", q.poll());
+        q.done("a/1");
         assertNull(q.poll());
         q.add("x/y");
         q.clear();
         assertEquals(0, q.size());
         assertNull(q.poll());
+    }
+
+    @Test
+    void workQueueNeverHandsOutAKeyThatIsStillBeingProcessed() {
+        WorkQueue q = new WorkQueue();
+        q.add("a/1");
+        assertEquals("a/1", q.poll());
+        assertTrue(q.add("a/1"), "changed while its patch is in flight");
+        assertNull(q.poll(), "not handed out twice at once (two patches of one pod)");
+        assertEquals(1, q.processing());
+        q.done("a/1");
+        assertEquals("a/1", q.poll(), "queued again once done: decided on its latest state");
+        q.done("a/1");
+        assertNull(q.poll());
+
+        q.add("b/1");
+        assertEquals("b/1", q.poll());
+        q.add("b/1"); // changed meanwhile, then put back (rate limit): exactly one entry
+        q.putBack("b/1");
+        assertEquals("b/1", q.poll());
+        q.done("b/1");
+        assertNull(q.poll(), "not twice");
+        assertEquals(0, q.size());
+        assertEquals(0, q.processing());
     }
 
     // --- WatchedNamespaces -----------------------------------------------------------------------------------

@@ -243,21 +243,7 @@ public final class SystemBenchmark {
 
     /** Heap in use right after a full GC (jcmd), in MB: flat before/after load means nothing leaked. */
     static double heapAfterGc(long pid) throws Exception {
-        String jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString();
-        new ProcessBuilder(jcmd, Long.toString(pid), "GC.run").redirectErrorStream(true).start().waitFor();
-        Process p = new ProcessBuilder(jcmd, Long.toString(pid), "GC.heap_info").redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        p.waitFor();
-        Matcher g1 = Pattern.compile("garbage-first heap\\s+total \\d+K, used (\\d+)K").matcher(out);
-        if (g1.find()) {
-            return Long.parseLong(g1.group(1)) / 1024.0;
-        }
-        long used = 0; // serial/parallel: young + old generations (not Metaspace)
-        Matcher gen = Pattern.compile("(?m)^\\s*\\S+ generation\\s+total \\d+K, used (\\d+)K").matcher(out);
-        while (gen.find()) {
-            used += Long.parseLong(gen.group(1));
-        }
-        return used / 1024.0;
+        return JvmProbe.heapAfterGcMb(pid);
     }
 
     static long rssKb(long pid) throws Exception {

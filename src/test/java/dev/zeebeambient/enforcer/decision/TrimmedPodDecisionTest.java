@@ -2,6 +2,7 @@ package dev.zeebeambient.enforcer.decision;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeebeambient.enforcer.backstop.PodProjection;
+import dev.zeebeambient.enforcer.backstop.TrimmedPodStore;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.SourceRef;
 import dev.zeebeambient.enforcer.testsupport.TestConfig;
@@ -78,7 +79,8 @@ class TrimmedPodDecisionTest {
             for (ResolvedSources sources : List.of(ResolvedSources.NONE, SOURCES)) {
                 EnrollmentDecider decider = new EnrollmentDecider(c.rules());
                 Decision full = decider.decide(new PodContext(c.pod(), c.namespace(), c.nsLabels(), c.selectors(), sources, c.bypass()));
-                Pod trimmed = PodProjection.trim(c.pod());
+                // as the backstop reads it: projected, stored as JSON bytes, decoded
+                Pod trimmed = TrimmedPodStore.decode(TrimmedPodStore.encode(PodProjection.trim(c.pod())));
                 Decision t = decider.decide(new PodContext(trimmed, c.namespace(), c.nsLabels(), c.selectors(), sources, c.bypass()));
                 assertEquals(full, t, c.pod().getMetadata().getName());
                 assertEquals(decider.detector().references(c.pod().getSpec()),

@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
  */
 public final class Replica implements AutoCloseable {
 
-    public static final Path JAR = Paths.get("target", "quarkus-app", "quarkus-run.jar");
+    /** The packaged application; {@code -Dreplica.jar=...} runs another build (e.g. an older release, for before/after figures). */
+    public static final Path JAR = Paths.get(System.getProperty("replica.jar", "target/quarkus-app/quarkus-run.jar"));
 
     private final String name;
     private final int managementPort;
@@ -55,6 +56,11 @@ public final class Replica implements AutoCloseable {
         List<String> cmd = new ArrayList<>();
         cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(jvmFlags());
+        for (String f : System.getProperty("replica.jvm.extra", "").trim().split("\\s+")) { // experiments, e.g. -XX:NativeMemoryTracking=summary
+            if (!f.isEmpty()) {
+                cmd.add(f);
+            }
+        }
         cmd.add("-Dquarkus.http.ssl-port=" + httpsPort);
         cmd.add("-Dquarkus.management.port=" + managementPort);
         config.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
