@@ -50,7 +50,8 @@ func main() {
 	version := flag.String("istio-version", "1.31.0", "ISTIO_VERSION node metadata")
 	types := flag.String("types", "cds,lds", "resource types to request, comma separated: cds,lds,rds,eds (rds/eds: all names given by -names)")
 	names := flag.String("names", "", "resource names for rds/eds requests, comma separated")
-	timeout := flag.Duration("timeout", 20*time.Second, "overall timeout")
+	timeout := flag.Duration("timeout", 20*time.Second, "timeout for receiving the requested types")
+	hold := flag.Duration("hold", 0, "keep the stream open this long after printing (so istiod lists the proxy in /debug/connections, /debug/config_dump?proxyID=...)")
 	flag.Parse()
 	if *ip == "" || *pod == "" {
 		fail("-ip and -pod are required")
@@ -71,6 +72,8 @@ func main() {
 		"INSTANCE_IPS":    *ip,
 		"LABELS":          lbls,
 		"NODE_NAME":       "xdsdump",
+		// Real proxies send their ProxyConfig; istiod's syncz (istioctl proxy-status) skips nodes without it.
+		"PROXY_CONFIG": map[string]any{},
 	})
 	if err != nil {
 		fail("metadata: %v", err)
@@ -80,8 +83,9 @@ func main() {
 		Metadata: meta,
 	}
 
-	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	timer := time.AfterFunc(*timeout, cancel)
 	conn, err := grpc.NewClient(*addr, grpc.WithTransportCredentials(insecure.NewCredentials()),
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(256<<20)))
 	if err != nil {
@@ -136,10 +140,21 @@ func main() {
 			out[t] = append(out[t], marshal(r))
 		}
 	}
+	timer.Stop()
 	enc := json.NewEncoder(os.Stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(out); err != nil {
 		fail("encode: %v", err)
+	}
+	if *hold > 0 {
+		go func() { // drain pushes (a proxy that does not read would block istiod's pushes)
+			for {
+				if _, err := stream.Recv(); err != nil {
+					return
+				}
+			}
+		}()
+		time.Sleep(*hold)
 	}
 }
 
