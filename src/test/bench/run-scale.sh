@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 bash src/test/kube/build-binaries.sh >/dev/null
+bash src/test/istio/build-istio.sh >/dev/null
 mvn -q -B package -DskipTests
 exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
   -Dexec.mainClass=dev.zeebeambient.enforcer.bench.ScaleBenchmark "$@"

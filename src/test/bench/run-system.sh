@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../../.."
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null; }
 bash src/test/kube/build-binaries.sh >/dev/null
+bash src/test/istio/build-istio.sh >/dev/null
 mvn -q -B package -DskipTests
 exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
   -Dexec.mainClass=dev.zeebeambient.enforcer.bench.SystemBenchmark "$@"

@@ -11,6 +11,8 @@
 #                          them from ./var/lib/istio/inject/ relative to its working directory
 #   .../mesh.yaml          the mesh config of that profile (pilot-discovery --meshConfig)
 #   .../xdsdump            cmd/xdsdump: prints the CDS/LDS istiod sends to a (fake) waypoint proxy
+#   .../cnicapture         cmd/cnicapture: istio-cni's capture decision for one pod (+ its annotation)
+#   .../cni-values.yaml    the istio-cni chart's values (its ambient enablement selectors)
 # and writes $KUBE_API_TEST_DIR/istio.properties for the test harness.
 # A no-op when everything is already there. Separate Go module from ../kube: Istio pins its own
 # k8s.io libraries (v0.36.x), which must not be mixed with the k8s v1.37 server build.
@@ -34,11 +36,11 @@ sha=${istio##*-}                         # commit of the pseudo-version
 dir="$cache/istio/$istio-linux-$arch"
 # The stamp also covers this directory's own sources, so editing the script or cmd/xdsdump rebuilds
 # (a relink of the cached Go build: about a minute).
-stamp="istio=$istio gateway-api=$gwapi src=$(cat "$here/build-istio.sh" "$here/configmap-data.awk" "$here"/cmd/xdsdump/*.go | sha256sum | cut -c1-16)"
+stamp="istio=$istio gateway-api=$gwapi src=$(cat "$here/build-istio.sh" "$here/configmap-data.awk" "$here"/cmd/*/*.go "$here/go.mod" | sha256sum | cut -c1-16)"
 
 moddir() { (cd "$here" && go mod download -json "$1" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p'); }
 
-if [ -x "$dir/pilot-discovery" ] && [ -x "$dir/istioctl" ] && [ -x "$dir/xdsdump" ] && [ -f "$dir/inject/config" ] \
+if [ -x "$dir/pilot-discovery" ] && [ -x "$dir/istioctl" ] && [ -x "$dir/xdsdump" ] && [ -x "$dir/cnicapture" ] && [ -f "$dir/inject/config" ] \
    && [ -f "$dir/crds/crd-all.gen.yaml" ] && [ "$(cat "$dir/.built-from" 2>/dev/null)" = "$stamp" ]; then
   echo "build-istio: binaries present in $dir"
 else
@@ -56,7 +58,7 @@ else
   tmp=$(mktemp -d "$cache/.build-istio.XXXXXX")
   trap 'rm -rf "$tmp"' EXIT
   (cd "$here" && go build -trimpath -ldflags="$ldflags" -o "$tmp/" \
-      istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl ./cmd/xdsdump)
+      istio.io/istio/pilot/cmd/pilot-discovery istio.io/istio/istioctl/cmd/istioctl ./cmd/xdsdump ./cmd/cnicapture)
   # Injection config and mesh config exactly as the charts compiled into istioctl render them. No image is
   # ever pulled in tests: the hub is a placeholder so the waypoint Deployment istiod writes names no registry.
   mkdir -p "$tmp/inject"
@@ -75,6 +77,7 @@ else
   done
   cp "$src/manifests/charts/istio-control/istio-discovery/values.yaml" "$tmp/istio-discovery-values.yaml"
   cp "$src/manifests/charts/base/files/crd-all.gen.yaml" "$tmp/crds/"
+  cp "$src/manifests/charts/istio-cni/values.yaml" "$tmp/cni-values.yaml"   # ambient.enablementSelectors (cnicapture)
   cp "$gwdir"/config/crd/standard/gateway.networking.k8s.io_*.yaml "$tmp/gateway-api-crds/"
   rm -f "$tmp"/gateway-api-crds/*_vap_*.yaml   # a ValidatingAdmissionPolicy, not a CRD
   chmod -R u+w "$tmp" && chmod 755 "$tmp"
@@ -94,5 +97,7 @@ istio.gateway-api-crds=$dir/gateway-api-crds
 istio.inject=$dir/inject
 istio.mesh=$dir/mesh.yaml
 istio.xdsdump=$dir/xdsdump
+istio.cnicapture=$dir/cnicapture
+istio.cni-values=$dir/cni-values.yaml
 PROPS
 echo "build-istio: Istio $istio in $dir"

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # Builds kube-apiserver, kubectl and etcd from the Go module proxy (no Docker, no release
-# downloads) and extracts the Gateway API and Istio CRDs, into a cache outside the work tree
-# in the layout io.fabric8:kube-api-test expects:
+# downloads) into a cache outside the work tree in the layout io.fabric8:kube-api-test expects:
 #   $KUBE_API_TEST_DIR/k8s/<version>-linux-amd64/{kube-apiserver,etcd,kubectl}
-#   $KUBE_API_TEST_DIR/crds/<module@version>/*.yaml
+# (The Gateway API and Istio CRDs come from ../istio/build-istio.sh: the istiod version's own.)
 # and writes $KUBE_API_TEST_DIR/zeebe-ambient-enforcer.properties for the test harness.
 # A no-op when everything is already there. Reuses binaries you have:
 #   KUBEBUILDER_ASSETS=<dir with kube-apiserver and etcd [and kubectl]>
@@ -19,8 +18,6 @@ flock 9   # parallel builds wait for the first one instead of building twice
 modver() { awk -v m="$1" '$1 == m { print $2; exit }' "$here/go.mod"; }
 k8s=$(modver k8s.io/kubernetes)          # e.g. v1.37.2
 etcd=$(modver go.etcd.io/etcd/server/v3)
-gwapi=$(modver sigs.k8s.io/gateway-api)
-istio=$(modver istio.io/api)
 version=${k8s#v}
 arch=$(go env GOARCH)
 go_ok() { command -v go >/dev/null || { echo "build-binaries: Go is required (go.mod in $here)" >&2; exit 1; }; }
@@ -59,22 +56,8 @@ else
   echo "build-binaries: built in $(( $(date +%s) - start )) s"
 fi
 
-crds="$cache/crds/gateway-api@$gwapi+istio-api@$istio"
-if [ ! -f "$crds/.complete" ]; then
-  go_ok
-  gwdir=$(cd "$here" && go mod download -json "sigs.k8s.io/gateway-api@$gwapi" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')
-  isdir=$(cd "$here" && go mod download -json "istio.io/api@$istio" | sed -nE 's/^\s*"Dir": "(.*)",?$/\1/p')
-  rm -rf "$crds" && mkdir -p "$crds"
-  cp "$gwdir"/config/crd/standard/*.yaml "$crds/"
-  cp "$isdir/kubernetes/customresourcedefinitions.gen.yaml" "$crds/istio-customresourcedefinitions.gen.yaml"
-  chmod u+w "$crds"/*.yaml
-  touch "$crds/.complete"
-  echo "build-binaries: CRDs extracted into $crds"
-fi
-
 cat > "$cache/zeebe-ambient-enforcer.properties" <<PROPS
 kube.version=$version
 kube.bin=$bin
-crds.dir=$crds
 PROPS
-echo "build-binaries: kube-api-test dir $cache, version $version, CRDs $crds"
+echo "build-binaries: kube-api-test dir $cache, version $version"

@@ -4,9 +4,7 @@ go 1.26.0
 
 require (
 	go.etcd.io/etcd/server/v3 v3.7.0
-	istio.io/api v1.32.0
 	k8s.io/kubernetes v1.37.2
-	sigs.k8s.io/gateway-api v1.4.1
 )
 
 require (

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 bash src/test/kube/build-binaries.sh
+bash src/test/istio/build-istio.sh
 mvn -q -B package -DskipTests
 exec mvn -q -B exec:java -Dexec.classpathScope=test \
   -Dexec.mainClass=dev.zeebeambient.enforcer.testsupport.LocalRun -Dexec.cleanupDaemonThreads=false

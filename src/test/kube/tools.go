@@ -1,11 +1,10 @@
 //go:build tools
 
-// Package tools pins the commands and CRD-carrying modules this module builds or reads.
+// Package tools pins the commands this module builds (the CRDs the tests install come from the
+// istio.io/istio module in ../istio, the same version as the istiod the tests run).
 package tools
 
 import (
-	_ "istio.io/api/networking/v1"
 	_ "k8s.io/kubernetes/cmd/kube-apiserver"
 	_ "k8s.io/kubernetes/cmd/kubectl"
-	_ "sigs.k8s.io/gateway-api/apis/v1"
 )

@@ -193,6 +193,21 @@ public class Backstop {
             return;
         }
         leading = true;
+        watchOptedInWhenKnown();
+    }
+
+    /**
+     * The Lease can be won before the namespace cache has listed (found by the scale benchmark: the
+     * backstop then watched nothing until some namespace changed): wait for the labels, then watch.
+     */
+    private void watchOptedInWhenKnown() {
+        if (!running || !leading) {
+            return;
+        }
+        if (!namespaces.synced()) {
+            executor.schedule(this::watchOptedInWhenKnown, 200, TimeUnit.MILLISECONDS);
+            return;
+        }
         watchOptedIn(); // the informers' first lists enqueue every pod
         pods.keys(null).forEach(this::enqueue);
     }

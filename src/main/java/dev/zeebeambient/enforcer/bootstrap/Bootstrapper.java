@@ -186,7 +186,7 @@ public class Bootstrapper {
     public synchronized BootstrapStatus passOnce() {
         BootstrapStatus previous = status;
         try {
-            status = new Convergence(client, config).pass(leadership.isLeader());
+            status = new Convergence(client, config).pass(leadership::isLeader);
         } catch (RuntimeException e) {
             status = new BootstrapStatus(Phase.ERROR, java.time.Instant.now().toString(), false, null, List.of(), List.of(),
                     List.of(), List.of(), e.toString());

@@ -31,6 +31,15 @@ public final class Convergence {
     }
 
     public BootstrapStatus pass(boolean write) {
+        return pass(() -> write);
+    }
+
+    /**
+     * {@code mayWrite} is asked again before every write: leadership lost in the middle of a pass
+     * (the Lease released for a rollout or for cleanup) stops the writes at once, not at the next pass.
+     */
+    public BootstrapStatus pass(java.util.function.BooleanSupplier mayWrite) {
+        boolean write = mayWrite.getAsBoolean();
         String now = Instant.now().toString();
         Preconditions.Result pre = Preconditions.check(client, config);
         if (!pre.ok()) {
@@ -56,6 +65,7 @@ public final class Convergence {
         List<GenericKubernetesResource> desiredState = new ArrayList<>(DesiredState.build(config, selectors));
         desiredState.addAll(chartBindings(problems));
         for (GenericKubernetesResource desired : desiredState) {
+            write = write && mayWrite.getAsBoolean();
             if (write) {
                 ApplyOutcome o = applier.apply(desired);
                 wrote |= o.result().wrote();

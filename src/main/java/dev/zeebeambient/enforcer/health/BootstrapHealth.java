@@ -43,6 +43,9 @@ public class BootstrapHealth implements HealthCheck {
             if (s.error() != null) {
                 b.withData("message", s.error());
             }
+            // what istiod reports on each waypoint: informational, not a readiness condition (no istiod, no waypoint)
+            s.gateways().forEach(g -> b.withData(g.ref(), g.programmed() ? "programmed by istiod: " + String.join(", ", g.addresses())
+                    : g.message()));
         }
         var problems = watches.problems();
         if (!problems.isEmpty()) {

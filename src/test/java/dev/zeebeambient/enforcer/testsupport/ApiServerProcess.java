@@ -24,7 +24,11 @@ public final class ApiServerProcess {
     private ApiServerProcess() {
     }
 
-    /** Starts the server once; returns (and publishes as a system property) kubeconfig|kubectl|crd dir. */
+    /**
+     * Starts the server once; returns (and publishes as a system property) kubeconfig|kubectl|CRD dirs.
+     * The CRDs are those of the Istio build (its Gateway API version and Istio's own), so the schemas
+     * the tests write against are the ones the istiod of {@link Istiod} reads.
+     */
     public static synchronized String start() throws Exception {
         String running = System.getProperty(PROPERTY);
         if (running != null) {
@@ -56,7 +60,9 @@ public final class ApiServerProcess {
             Path kubeconfig = Files.createTempFile("enforcer-test-kubeconfig", ".yaml");
             kubeconfig.toFile().deleteOnExit();
             Files.writeString(kubeconfig, server.getKubeConfigYaml());
-            String info = kubeconfig + "|" + Paths.get(p.getProperty("kube.bin"), "kubectl") + "|" + p.getProperty("crds.dir");
+            Properties istio = IstioBuild.properties();
+            String info = kubeconfig + "|" + Paths.get(p.getProperty("kube.bin"), "kubectl") + "|"
+                    + istio.getProperty("istio.gateway-api-crds") + java.io.File.pathSeparator + istio.getProperty("istio.crds");
             System.setProperty(PROPERTY, info);
             return info;
         } finally {

@@ -39,14 +39,14 @@ public final class KubeTestCluster {
     private final String kubeconfigYaml;
     private final Path kubeconfig;
     private final Path kubectl;
-    private final Path crdDir;
+    private final List<Path> crdDirs;
     private boolean crdsInstalled;
 
     private KubeTestCluster(String info) throws IOException {
         String[] parts = info.split("\\|");
         kubeconfig = Paths.get(parts[0]);
         kubectl = Paths.get(parts[1]);
-        crdDir = Paths.get(parts[2]);
+        crdDirs = java.util.Arrays.stream(parts[2].split(java.io.File.pathSeparator)).map(Paths::get).toList();
         kubeconfigYaml = Files.readString(kubeconfig);
         client = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(kubeconfigYaml)).build();
     }
@@ -89,7 +89,7 @@ public final class KubeTestCluster {
         return kubectl;
     }
 
-    /** Gateway API (standard) and Istio CRDs, as extracted from their Go modules; waits until served. */
+    /** Gateway API (standard) and Istio CRDs of the Istio build ({@link IstioBuild}); waits until served. */
     public synchronized void installCrds() throws IOException {
         if (!crdsInstalled) {
             reinstallCrds();
@@ -98,11 +98,13 @@ public final class KubeTestCluster {
 
     /** Applies the CRDs again (after a test deleted one) and waits until they are served. */
     public synchronized void reinstallCrds() throws IOException {
-        try (Stream<Path> files = Files.list(crdDir)) {
-            for (Path f : files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
-                try (InputStream in = Files.newInputStream(f)) {
-                    for (HasMetadata crd : client.load(in).items()) {
-                        client.resource(crd).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
+        for (Path crdDir : crdDirs) {
+            try (Stream<Path> files = Files.list(crdDir)) {
+                for (Path f : files.filter(x -> x.toString().endsWith(".yaml")).sorted().toList()) {
+                    try (InputStream in = Files.newInputStream(f)) {
+                        for (HasMetadata crd : client.load(in).items()) {
+                            client.resource(crd).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
+                        }
                     }
                 }
             }

@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The README's "run" command (src/test/kube/run-local.sh): a local real kube-apiserver with the
- * CRDs, an opted-in demo namespace and the webhook registered by URL, then the packaged
- * enforcer against it. Ctrl-C stops everything it started.
+ * CRDs, a real istiod, an opted-in demo namespace and the webhook registered by URL, then the
+ * packaged enforcer against it. Ctrl-C stops everything it started.
  */
 public final class LocalRun {
 
@@ -27,10 +27,13 @@ public final class LocalRun {
         System.out.println("Starting a local kube-apiserver + etcd ...");
         KubeTestCluster cluster = KubeTestCluster.get();
         cluster.installCrds();
-        cluster.waypointGatewayClass();
         for (String ns : new String[] {"camunda", "istio-system", "zeebe-ambient-enforcer"}) {
             cluster.namespace(ns, Map.of());
         }
+        // a real istiod (ambient): creates the istio-waypoint GatewayClass, accepts the waypoint, creates its Deployment
+        System.out.println("Starting istiod (pilot-discovery, ambient) against it ...");
+        Istiod istiod = Istiod.start(cluster.kubeconfig());
+        Runtime.getRuntime().addShutdownHook(new Thread(istiod::close, "stop-istiod"));
         // stands in for the Camunda Helm chart's gateway Service: the bootstrapper copies its selector
         cluster.client().resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata()
                 .withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata().withNewSpec()
@@ -86,7 +89,10 @@ public final class LocalRun {
                   %1$s -n demo run chart-client --image=example/worker:1 \\
                       --env=ZEEBE_ADDRESS=camunda-zeebe-gateway.camunda:26500   # the chart's Service: told it bypasses the waypoint
                   curl -s localhost:9000/status
-                """.formatted(kubectl, kubeconfig));
+                  %1$s -n camunda get gateway waypoint     # accepted by istiod (Programmed needs a running waypoint pod)
+                  %1$s -n camunda get deploy waypoint -o jsonpath='{.spec.template.spec.containers[0].resources}{"\n"}'
+                istiod's log: %3$s
+                """.formatted(kubectl, kubeconfig, istiod.logFile()));
         System.exit(app.waitFor());
     }
 
