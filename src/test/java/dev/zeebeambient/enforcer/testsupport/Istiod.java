@@ -4,8 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -73,16 +71,7 @@ public final class Istiod implements AutoCloseable {
 
     /** GET on istiod's HTTP port (/ready, /debug/...): status and body, or -1 when nothing answers. */
     public Map.Entry<Integer, String> get(String path) {
-        try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + HTTP_PORT + path).toURL().openConnection();
-            c.setConnectTimeout(1000);
-            c.setReadTimeout(10_000);
-            int code = c.getResponseCode();
-            var in = code >= 400 ? c.getErrorStream() : c.getInputStream();
-            return Map.entry(code, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            return Map.entry(-1, e.toString());
-        }
+        return HttpGet.get("http://127.0.0.1:" + HTTP_PORT + path, 10_000);
     }
 
     /** A debug view as JSON, e.g. {@code ambientz} (what ztunnels are told: workloads and services). */

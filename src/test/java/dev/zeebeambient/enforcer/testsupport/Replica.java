@@ -1,9 +1,6 @@
 package dev.zeebeambient.enforcer.testsupport;
 
 import java.io.IOException;
-import java.net.HttpURLConnection;
-import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -118,16 +115,7 @@ public final class Replica implements AutoCloseable {
 
     /** GET on the management port: status code and body, or -1 when nothing answers. */
     public Map.Entry<Integer, String> get(String path) {
-        try {
-            HttpURLConnection c = (HttpURLConnection) URI.create("http://localhost:" + managementPort + path).toURL().openConnection();
-            c.setConnectTimeout(500);
-            c.setReadTimeout(2000);
-            int code = c.getResponseCode();
-            var in = code >= 400 ? c.getErrorStream() : c.getInputStream();
-            return Map.entry(code, in == null ? "" : new String(in.readAllBytes(), StandardCharsets.UTF_8));
-        } catch (IOException e) {
-            return Map.entry(-1, e.toString());
-        }
+        return HttpGet.get("http://localhost:" + managementPort + path, 2000);
     }
 
     public boolean ready() {
