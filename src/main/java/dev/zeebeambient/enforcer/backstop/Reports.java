@@ -1,7 +1,5 @@
 package dev.zeebeambient.enforcer.backstop;
 
-import java.util.Map;
-
 /** What the backstop tells {@code /status}, per namespace and pod (the leader's view). */
 final class Reports {
 
@@ -29,5 +27,4 @@ final class Reports {
         enrolledRunning.clear();
         bypassing.clear();
     }
-
 }
