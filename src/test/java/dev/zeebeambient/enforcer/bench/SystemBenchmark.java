@@ -63,6 +63,7 @@ public final class SystemBenchmark {
         List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(System.getProperty("jvm.opts") == null ? dev.zeebeambient.enforcer.testsupport.Replica.jvmFlags()
                 : List.of(System.getProperty("jvm.opts").split(" ")));
+        cmd.addAll(dev.zeebeambient.enforcer.testsupport.StartupArchive.forRunningJdk().useFlags()); // as the image starts
         cmd.addAll(List.of("-Dquarkus.profile=bench", "-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(Paths.get("target", "bench-enforcer.log").toFile());

@@ -53,6 +53,7 @@ public final class LocalRun {
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
                 Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
         cmd.addAll(Replica.jvmFlags()); // the image's flags
+        cmd.addAll(StartupArchive.forRunningJdk().useFlags()); // and its start-up archive
         cmd.addAll(java.util.List.of("-jar", jar.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).inheritIO();
         pb.environment().put("KUBECONFIG", enforcerKubeconfig.toString());

@@ -51,8 +51,9 @@ public final class Replica implements AutoCloseable {
         }
         TestPki pki = TestPki.get();
         List<String> cmd = new ArrayList<>();
-        cmd.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add(javaHome().resolve("bin").resolve("java").toString());
         cmd.addAll(jvmFlags());
+        cmd.addAll(StartupArchive.forRunningJdk().useFlags()); // as the image starts: with the start-up archive
         for (String f : System.getProperty("replica.jvm.extra", "").trim().split("\\s+")) { // experiments, e.g. -XX:NativeMemoryTracking=summary
             if (!f.isEmpty()) {
                 cmd.add(f);
@@ -71,6 +72,11 @@ public final class Replica implements AutoCloseable {
         pb.environment().put("ENFORCER_OWN_NAMESPACE", KubeTestCluster.SA_NAMESPACE);
         pb.environment().putAll(env);
         return new Replica(name, managementPort, pb.start(), log);
+    }
+
+    /** The JDK replicas run on: {@code -Dreplica.java.home=} (start-up comparisons), else this JVM's. */
+    public static Path javaHome() {
+        return Paths.get(System.getProperty("replica.java.home", System.getProperty("java.home")));
     }
 
     /**
