@@ -30,7 +30,7 @@ import java.util.Map;
  */
 public final class PodProjection {
 
-    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    public static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
     private PodProjection() {
     }
