@@ -41,15 +41,18 @@ import java.util.Map;
  * Hot, common parts (metadata strings and maps, container name/command/args, env name/value) are read
  * by hand. Rare small objects (env valueFrom, envFrom entries, volumeMounts, the configMap/secret/projected
  * of a volume, ownerReferences) are bound by fabric8 one by one: the same classes, the same semantics
- * (Quantity, unknown fields), and binding a 3-field object costs little next to writing it by hand.
+ * (Quantity, unknown fields, nested lists). Binding one costs ~0.3 us against ~0.05 us by hand (an owner
+ * reference, measured on the dev machine), while a whole review costs ~30 us: not worth a hand-written copy.
  * <p>
  * <b>Bad input.</b> Every field read is type-checked. A value of any other JSON type than the one the
  * API server sends (a number where a string goes, {@code "containers": 42}, a null list entry, a label
  * value that is an object) is not guessed at here: the whole tree then goes through fabric8 as before
- * this class existed, which coerces what Jackson coerces ({@code "name": 42} is "42", {@code "hostNetwork":
- * "true"} is true) and refuses the rest (then {@code null}: {@link Verdict#undecodable}). So for every field
- * read, odd input gets exactly the old answer; only well-typed pods take the fast path, and a real API server
- * only sends those (it has decoded the pod into its Go type before calling webhooks).
+ * this class existed and the full fabric8 pod is returned; fabric8 coerces what Jackson coerces ({@code "name":
+ * 42} is "42", {@code "hostNetwork": "true"} is true) and refuses the rest (then {@code null}:
+ * {@link Verdict#undecodable}). Matching Jackson's coercion rules by hand would be a second copy of them to get
+ * wrong; being stricter would make pods undecodable that were decided before. So for every field read, odd
+ * input gets exactly the old answer; only well-typed pods take the fast path, and a real API server only sends
+ * those (it has decoded the pod into its Go type before calling webhooks).
  * An env entry with a key other than name/value/valueFrom goes the same way (PodProjection keeps env entries
  * whole, with fabric8's additionalProperties). Not checked any more: fields the reader does not read (e.g.
  * {@code "image": {}} or {@code "kind": []}, which fabric8 used to refuse) no longer make a pod undecodable;
