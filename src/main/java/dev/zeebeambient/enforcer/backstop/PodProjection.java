@@ -27,10 +27,13 @@ import java.util.Map;
  * (without {@code kubectl.kubernetes.io/last-applied-configuration}), owner references; spec
  * {@code hostNetwork}, per (init) container name/command/args/env/envFrom/volumeMounts, the volumes
  * that can hold a ConfigMap or Secret; status phase.
+ * <p>
+ * The webhook reads the same part straight from the request's JSON ({@code admission.LeanPodReader}, plus
+ * generateName); LeanPodReaderTest fails when the two drift apart.
  */
 public final class PodProjection {
 
-    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+    public static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
     private PodProjection() {
     }
