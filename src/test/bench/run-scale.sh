@@ -4,6 +4,7 @@
 # a full GC and RSS per stage, bytes per pod. Options as -D args, e.g. -Dplain.pods=9000 -Dfast.rate=200.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+source src/test/jdk.sh
 bash src/test/kube/build-binaries.sh >/dev/null
 bash src/test/istio/build-istio.sh >/dev/null
 mvn -q -B package -DskipTests

@@ -4,6 +4,7 @@
 # missing. Options: -Drounds=3 -Dpods=200 -Dwrk.duration=10s (as MAVEN_OPTS-style -D args).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+source src/test/jdk.sh
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null; }
 bash src/test/kube/build-binaries.sh >/dev/null
 bash src/test/istio/build-istio.sh >/dev/null

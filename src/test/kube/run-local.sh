@@ -4,6 +4,7 @@
 # kubeconfig and commands to try. Ctrl-C stops everything it started.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
+source src/test/jdk.sh
 bash src/test/kube/build-binaries.sh
 bash src/test/istio/build-istio.sh
 mvn -q -B package -DskipTests

@@ -97,7 +97,9 @@ public final class Replica implements AutoCloseable {
                 throw new IllegalStateException("Dockerfile.jvm has no JAVA_OPTS_APPEND");
             }
             for (String f : opts.group(1).trim().split("\\s+")) {
-                if (!f.startsWith("-Dquarkus.http.host=")) { // the image listens on all interfaces; tests on localhost
+                // the image listens on all interfaces (tests on localhost); its archive path is the image's
+                // (StartupArchive adds the local one)
+                if (!f.startsWith("-Dquarkus.http.host=") && !f.startsWith("-XX:AOTCache=")) {
                     flags.add(f);
                 }
             }
