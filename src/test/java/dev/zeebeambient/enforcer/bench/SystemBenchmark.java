@@ -28,8 +28,10 @@ import java.util.regex.Pattern;
 
 /**
  * README "Performance" 2-4, one run, same machine, each figure next to its baseline:
- * HTTPS /mutate vs the no-op endpoint under wrk; pod creation through the real API server with
- * the webhook vs without; JVM start to ready (bootstrap converged) and RSS after the load.
+ * HTTPS /mutate vs the no-op endpoint under wrk (saturation) and under h2load at a fixed rate;
+ * pod creation through the real API server, same pods, alternating per round between no webhook,
+ * the webhook calling /noop and the webhook calling /mutate; JVM start to ready (bootstrap
+ * converged) and RSS after the load.
  * Prints a table; asserts nothing (targets are goals, not tests).
  */
 public final class SystemBenchmark {
@@ -46,9 +48,11 @@ public final class SystemBenchmark {
         KubernetesClient k8s = cluster.client();
         cluster.installCrds();
         cluster.waypointGatewayClass();
-        for (String ns : List.of("camunda", "istio-system", "zeebe-ambient-enforcer", "bench-plain")) {
+        for (String ns : List.of("camunda", "istio-system", "zeebe-ambient-enforcer")) {
             cluster.namespace(ns, Map.of());
         }
+        // not opted in (the backstop never sees its pods): no webhook, or the /noop webhook selecting it by this label
+        cluster.namespace("bench-plain", Map.of(NOOP_LABEL, "true"));
         cluster.namespace("bench-hooked", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
         k8s.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata()
                 .withNewSpec().addToSelector("app.kubernetes.io/component", "zeebe-gateway").addNewPort().withPort(26500).endPort()
@@ -88,8 +92,7 @@ public final class SystemBenchmark {
         double startSeconds = (System.nanoTime() - t0) / 1e9;
         long rssStart = rssKb(app.pid());
 
-        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:8443/mutate", "Ignore");
-        Thread.sleep(2000); // the API server loads webhook configurations asynchronously
+        // webhooks are registered per mode below (pod creation); the HTTPS figures call the enforcer directly
 
         // 2. HTTPS endpoint under load: /mutate vs /noop, same body, alternating rounds
         ObjectNode review = M.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
@@ -110,12 +113,32 @@ public final class SystemBenchmark {
             mutateLow.add(wrk("/mutate", 2, wrkDuration, lua));
         }
 
-        // 3. pods through the real API server: webhook called (opted-in namespace) vs not called
-        List<Create> plain = new ArrayList<>(), hooked = new ArrayList<>();
+        // 2b. fixed rate (h2load, HTTP/2 over TLS): latency at 1,000 req/s, /mutate vs /noop, alternating rounds
+        Path body = Files.createTempFile("admission-review", ".json");
+        Files.writeString(body, review.toString());
+        List<H2> mutateFixed = new ArrayList<>(), noopFixed = new ArrayList<>();
         for (int r = 0; r < rounds; r++) {
-            plain.add(createPods(k8s, "bench-plain", pods, 8, r));
-            hooked.add(createPods(k8s, "bench-hooked", pods, 8, r));
+            noopFixed.add(h2load("/noop", body));
+            mutateFixed.add(h2load("/mutate", body));
         }
+
+        // 3. pods through the real API server, same pods, same concurrency, modes alternating per round:
+        // no webhook, the shipped webhook calling /noop, the shipped webhook calling /mutate
+        List<Mode> modes = new ArrayList<>(List.of(Mode.NONE, Mode.NOOP, Mode.MUTATE));
+        if (Boolean.getBoolean("compare.match-conditions")) {
+            modes.add(Mode.MUTATE_NO_MATCH_CONDITIONS);
+        }
+        Map<Mode, List<Create>> created = new java.util.EnumMap<>(Mode.class);
+        for (int r = 0; r < rounds; r++) {
+            for (int m = 0; m < modes.size(); m++) {
+                Mode mode = modes.get((m + r) % modes.size()); // each round starts with the next mode
+                enter(cluster, mode);
+                created.computeIfAbsent(mode, x -> new ArrayList<>()).add(createPods(k8s, mode.namespace, pods, 8,
+                        mode.name().toLowerCase(Locale.ROOT).replace('_', '-') + "-" + r));
+            }
+        }
+        enter(cluster, Mode.NONE);
+        List<Create> plain = created.get(Mode.NONE), noopHooked = created.get(Mode.NOOP), hooked = created.get(Mode.MUTATE);
         long labelled = k8s.pods().inNamespace("bench-hooked").withLabel("istio.io/dataplane-mode", "ambient").list().getItems().size();
         long rssAfter = rssKb(app.pid());
 
@@ -138,13 +161,31 @@ public final class SystemBenchmark {
         row("HTTPS req/s, 2 conns", med(mutateLow, w -> w.rps), med(noopLow, w -> w.rps));
         row("  p50 ms, 2 conns", med(mutateLow, w -> w.p50), med(noopLow, w -> w.p50));
         row("  p99 ms, 2 conns", med(mutateLow, w -> w.p99), med(noopLow, w -> w.p99));
-        row("pods/s created, 8 in flight (webhook vs none)", med(hooked, c -> c.perSecond), med(plain, c -> c.perSecond));
+        row("HTTP/2 fixed rate, h2load: achieved req/s", med(mutateFixed, h -> h.rps), med(noopFixed, h -> h.rps));
+        row("  p50 ms at fixed rate", med(mutateFixed, h -> h.p50), med(noopFixed, h -> h.p50));
+        row("  p99 ms at fixed rate", med(mutateFixed, h -> h.p99), med(noopFixed, h -> h.p99));
+        row("pods/s, 8 in flight: /mutate hook vs none", med(hooked, c -> c.perSecond), med(plain, c -> c.perSecond));
         row("  create p50 ms", med(hooked, c -> c.p50), med(plain, c -> c.p50));
         row("  create p99 ms", med(hooked, c -> c.p99), med(plain, c -> c.p99));
+        row("pods/s: /noop hook vs none", med(noopHooked, c -> c.perSecond), med(plain, c -> c.perSecond));
+        row("  create p50 ms", med(noopHooked, c -> c.p50), med(plain, c -> c.p50));
+        row("  create p99 ms", med(noopHooked, c -> c.p99), med(plain, c -> c.p99));
+        row("pods/s: /mutate hook vs /noop hook", med(hooked, c -> c.perSecond), med(noopHooked, c -> c.perSecond));
+        row("  create p50 ms", med(hooked, c -> c.p50), med(noopHooked, c -> c.p50));
+        row("  create p99 ms", med(hooked, c -> c.p99), med(noopHooked, c -> c.p99));
+        if (created.containsKey(Mode.MUTATE_NO_MATCH_CONDITIONS)) {
+            List<Create> noMc = created.get(Mode.MUTATE_NO_MATCH_CONDITIONS);
+            row("pods/s: /mutate with vs w/o matchConditions", med(hooked, c -> c.perSecond), med(noMc, c -> c.perSecond));
+            row("  create p50 ms", med(hooked, c -> c.p50), med(noMc, c -> c.p50));
+            row("  create p99 ms", med(hooked, c -> c.p99), med(noMc, c -> c.p99));
+        }
+        System.out.printf(Locale.ROOT, "%-44s %s%n", "fixed rate: h2load " + h2loadArgs(), "(target total "
+                + h2loadTarget() + " req/s; enforcer column /mutate, baseline /noop)");
         System.out.printf(Locale.ROOT, "%-44s %12.2f%n", "JVM start -> ready + bootstrap converged (s)", startSeconds);
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after start (MB)", rssStart / 1024);
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after load (MB)", rssAfter / 1024);
-        System.out.printf(Locale.ROOT, "%-44s %12d of %d%n", "hooked pods labelled ambient", labelled, rounds * pods);
+        System.out.printf(Locale.ROOT, "%-44s %12d of %d%n", "hooked pods labelled ambient", labelled,
+                rounds * pods * (created.containsKey(Mode.MUTATE_NO_MATCH_CONDITIONS) ? 2 : 1));
         Matcher errors = Pattern.compile("Socket errors: connect (\\d+), read (\\d+), write (\\d+), timeout (\\d+)").matcher(loadOut);
         Matcher non2xx = Pattern.compile("Non-2xx or 3xx responses: (\\d+)").matcher(loadOut);
         System.out.printf(Locale.ROOT, "%-44s %12.0f%n", "load 1000 conns: req/s", number(loadOut, "Requests/sec:\\s+([\\d.]+)"));
@@ -196,18 +237,23 @@ public final class SystemBenchmark {
         };
     }
 
-    static Create createPods(KubernetesClient k8s, String ns, int n, int inFlight, int round) throws Exception {
+    /** The pod every mode creates (a Zeebe client: the /mutate webhook enrolls it). */
+    static Pod workerPod(String name) {
+        return new PodBuilder().withNewMetadata().withName(name).addToLabels("app", "worker").endMetadata()
+                .withNewSpec().addNewContainer().withName("worker").withImage("worker:1")
+                .addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv()
+                .addNewEnv().withName("JAVA_OPTS").withValue("-Xmx512m").endEnv()
+                .endContainer().endSpec().build();
+    }
+
+    static Create createPods(KubernetesClient k8s, String ns, int n, int inFlight, String prefix) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(inFlight);
         List<Future<Double>> futures = new ArrayList<>();
         long start = System.nanoTime();
         for (int i = 0; i < n; i++) {
-            String name = "w-" + round + "-" + i;
+            String name = "w-" + prefix + "-" + i;
             futures.add(pool.submit(() -> {
-                Pod pod = new PodBuilder().withNewMetadata().withName(name).addToLabels("app", "worker").endMetadata()
-                        .withNewSpec().addNewContainer().withName("worker").withImage("worker:1")
-                        .addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv()
-                        .addNewEnv().withName("JAVA_OPTS").withValue("-Xmx512m").endEnv()
-                        .endContainer().endSpec().build();
+                Pod pod = workerPod(name);
                 long t = System.nanoTime();
                 k8s.pods().inNamespace(ns).resource(pod).create();
                 return (System.nanoTime() - t) / 1e6;
@@ -221,6 +267,167 @@ public final class SystemBenchmark {
         pool.shutdown();
         Collections.sort(latencies);
         return new Create(n / seconds, latencies.get(n / 2), latencies.get((int) Math.ceil(n * 0.99) - 1));
+    }
+
+    static final String NOOP_LABEL = "bench.zeebe-ambient-enforcer.io/noop";
+    static final String MUTATE_CONFIG = "zeebe-ambient-enforcer";
+    static final String MUTATE_HOOK = "pods.zeebe-ambient-enforcer.io"; // the shipped webhook's name
+    static final String NOOP_CONFIG = "bench-noop";
+    static final String NOOP_HOOK = "noop.bench.zeebe-ambient-enforcer.io";
+
+    /** Pod creation modes: which webhook configuration is registered, and where the pods go. */
+    enum Mode {
+        NONE("bench-plain"), NOOP("bench-plain"), MUTATE("bench-hooked"), MUTATE_NO_MATCH_CONDITIONS("bench-hooked");
+
+        final String namespace;
+
+        Mode(String namespace) {
+            this.namespace = namespace;
+        }
+    }
+
+    /**
+     * Registers exactly the webhook of {@code mode} (the shipped configuration; for /noop with another
+     * webhook name and a namespaceSelector for bench-plain, whose pods the backstop never sees), then
+     * waits until the API server acts on it: it loads configurations asynchronously. Checked with
+     * dry-run probe pods: /mutate labels one; /noop shows in the API server's per-webhook call count
+     * ({@code apiserver_admission_webhook_admission_duration_seconds_count{name=...}}); "none": a probe
+     * in either namespace calls neither webhook.
+     */
+    static void enter(KubeTestCluster cluster, Mode mode) throws Exception {
+        KubernetesClient k8s = cluster.client();
+        switch (mode) {
+            case NONE -> {
+                cluster.deregisterWebhook(NOOP_CONFIG);
+                cluster.deregisterWebhook(MUTATE_CONFIG);
+            }
+            case NOOP -> {
+                cluster.deregisterWebhook(MUTATE_CONFIG);
+                cluster.registerWebhook(NOOP_CONFIG, "https://localhost:8443/noop", "Ignore", h -> {
+                    h.setName(NOOP_HOOK);
+                    h.setNamespaceSelector(new io.fabric8.kubernetes.api.model.LabelSelectorBuilder()
+                            .addToMatchLabels(NOOP_LABEL, "true").build());
+                });
+            }
+            case MUTATE, MUTATE_NO_MATCH_CONDITIONS -> {
+                cluster.deregisterWebhook(NOOP_CONFIG);
+                cluster.registerWebhook(MUTATE_CONFIG, "https://localhost:8443/mutate", "Ignore", h -> {
+                    if (mode == Mode.MUTATE_NO_MATCH_CONDITIONS) {
+                        h.setMatchConditions(null);
+                    }
+                });
+            }
+        }
+        long t0 = System.nanoTime();
+        long deadline = t0 + 60_000_000_000L;
+        while (!inEffect(k8s, mode)) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("mode " + mode + " not in effect after 60 s");
+            }
+            Thread.sleep(100);
+        }
+        System.err.printf(Locale.ROOT, "mode %s in effect after %.1f s%n", mode, (System.nanoTime() - t0) / 1e9);
+    }
+
+    static int probes;
+
+    static boolean inEffect(KubernetesClient k8s, Mode mode) {
+        boolean noopCalled = calls(k8s, NOOP_HOOK, () -> probe(k8s, "bench-plain", true)) > 0;
+        if (noopCalled != (mode == Mode.NOOP)) {
+            return false;
+        }
+        boolean labelled = "ambient".equals(probe(k8s, "bench-hooked", true).getMetadata().getLabels().get("istio.io/dataplane-mode"));
+        if (labelled != (mode == Mode.MUTATE || mode == Mode.MUTATE_NO_MATCH_CONDITIONS)) {
+            return false;
+        }
+        if (mode == Mode.MUTATE || mode == Mode.MUTATE_NO_MATCH_CONDITIONS) {
+            // a pod with nothing to detect is sent only without the matchConditions
+            boolean sent = calls(k8s, MUTATE_HOOK, () -> probe(k8s, "bench-hooked", false)) > 0;
+            return sent == (mode == Mode.MUTATE_NO_MATCH_CONDITIONS);
+        }
+        return true;
+    }
+
+    /** A dry-run create (nothing stored); {@code client}: the benchmark's pod, else one with no env at all. */
+    static Pod probe(KubernetesClient k8s, String ns, boolean client) {
+        Pod pod = workerPod("probe-" + probes++);
+        if (!client) {
+            pod.getSpec().getContainers().get(0).setEnv(null);
+        }
+        return k8s.pods().inNamespace(ns).resource(pod).dryRun().create();
+    }
+
+    /** How often the API server called webhook {@code name} while {@code action} ran (its own metric). */
+    static long calls(KubernetesClient k8s, String name, Runnable action) {
+        long before = webhookCalls(k8s, name);
+        action.run();
+        return webhookCalls(k8s, name) - before;
+    }
+
+    static long webhookCalls(KubernetesClient k8s, String name) {
+        String metrics = k8s.raw("/metrics");
+        if (metrics == null || !metrics.contains("apiserver_admission_webhook_admission_duration_seconds_count")) {
+            throw new IllegalStateException("the API server's /metrics has no apiserver_admission_webhook_admission_duration_seconds");
+        }
+        long n = 0;
+        for (String line : metrics.lines().toList()) {
+            if (line.startsWith("apiserver_admission_webhook_admission_duration_seconds_count{") && line.contains("name=\"" + name + "\"")) {
+                n += (long) Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return n;
+    }
+
+    record H2(double rps, double p50, double p99) {
+    }
+
+    static List<String> h2loadArgs() {
+        return List.of("-c", System.getProperty("h2load.clients", "10"), "--rps", System.getProperty("h2load.rps", "100"),
+                "-D", System.getProperty("h2load.duration", "10"), "--warm-up-time", System.getProperty("h2load.warm-up", "2"));
+    }
+
+    static int h2loadTarget() {
+        return Integer.parseInt(System.getProperty("h2load.clients", "10")) * Integer.parseInt(System.getProperty("h2load.rps", "100"));
+    }
+
+    /**
+     * Fixed-rate load with h2load (HTTP/2 over TLS, each client one connection at --rps requests/s):
+     * latency without saturation. h2load prints no percentiles: p50/p99 come from its per-request
+     * log (--log-file: start µs, status, µs to the end of the response). Fails unless every request
+     * got a 2xx; warns when the achieved rate (printed in the table) is more than 5 % off the target.
+     */
+    static H2 h2load(String path, Path body) throws Exception {
+        Path log = Files.createTempFile("h2load", ".log");
+        List<String> cmd = new ArrayList<>(List.of("h2load"));
+        cmd.addAll(h2loadArgs());
+        cmd.addAll(List.of("-d", body.toString(), "-H", "content-type: application/json", "--log-file", log.toString(),
+                "https://localhost:8443" + path));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        p.waitFor();
+        // "started" and the status codes also count requests of the warm-up and those cut off at the end
+        Matcher done = Pattern.compile("requests: \\d+ total, \\d+ started, \\d+ done, \\d+ succeeded, 0 failed, 0 errored, 0 timeout")
+                .matcher(out);
+        Matcher codes = Pattern.compile("status codes: \\d+ 2xx, 0 3xx, 0 4xx, 0 5xx").matcher(out);
+        if (p.exitValue() != 0 || !done.find() || !codes.find()) {
+            throw new IllegalStateException("h2load saw errors on " + path + ":\n" + out);
+        }
+        double rps = number(out, "finished in [\\d.]+m?s, ([\\d.]+) req/s");
+        if (Math.abs(rps - h2loadTarget()) > 0.05 * h2loadTarget()) { // printed in the table too; loud here
+            System.err.printf(Locale.ROOT, "WARNING: h2load reached %.1f req/s on %s, not the %d asked for: not a fixed rate%n%s%n",
+                    rps, path, h2loadTarget(), out);
+        }
+        List<Double> ms = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            String[] f = line.split("\t");
+            if (f.length >= 3) { // every request was a 2xx (checked above); the status column reads 0 for some
+                ms.add(Long.parseLong(f[2].trim()) / 1000.0);
+            }
+        }
+        Files.deleteIfExists(log);
+        Collections.sort(ms);
+        int n = ms.size();
+        return new H2(rps, ms.get(n / 2), ms.get((int) Math.ceil(n * 0.99) - 1));
     }
 
     static <T> double med(List<T> xs, java.util.function.ToDoubleFunction<T> f) {

@@ -284,6 +284,15 @@ public final class KubeTestCluster {
      * the in-cluster Service.
      */
     public MutatingWebhookConfiguration registerWebhook(String name, String url, String failurePolicy) {
+        return registerWebhook(name, url, failurePolicy, hook -> { });
+    }
+
+    /**
+     * As above, with {@code edit} changing the webhook before it is applied (e.g. another webhook
+     * name, so the API server's per-webhook metrics tell it apart, or another namespaceSelector).
+     */
+    public MutatingWebhookConfiguration registerWebhook(String name, String url, String failurePolicy,
+            java.util.function.Consumer<io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhook> edit) {
         MutatingWebhookConfiguration mwc;
         try (InputStream in = Files.newInputStream(Paths.get("webhook-config", "base", "mutatingwebhook.yaml"))) {
             mwc = (MutatingWebhookConfiguration) client.load(in).items().get(0);
@@ -294,6 +303,12 @@ public final class KubeTestCluster {
         var hook = mwc.getWebhooks().get(0);
         hook.setFailurePolicy(failurePolicy);
         hook.setClientConfig(new WebhookClientConfigBuilder().withUrl(url).withCaBundle(TestPki.get().caBundle()).build());
+        edit.accept(hook);
         return client.resource(mwc).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
+    }
+
+    /** Deletes a registration of {@link #registerWebhook} (the API server stops calling it asynchronously). */
+    public void deregisterWebhook(String name) {
+        client.admissionRegistration().v1().mutatingWebhookConfigurations().withName(name).delete();
     }
 }
