@@ -19,3 +19,4 @@ if ! JAVA_HOME="$(jdk_pick)"; then
 fi
 export JAVA_HOME
 export PATH="$JAVA_HOME/bin:$PATH"
+export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" # Maven 3.8 on JDK 25: no Unsafe warnings

@@ -30,7 +30,7 @@ class SelfManagedTlsIT {
         KubeTestCluster cluster = KubeTestCluster.get();
         KubernetesClient admin = cluster.client();
         Path kubeconfig = cluster.installEnforcerIdentity("overlays/self-managed-tls");
-        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:38443/mutate", "Ignore");
+        cluster.registerWebhook("zeebe-ambient-enforcer", "https://localhost:26443/mutate", "Ignore");
         admin.secrets().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-tls").delete();
         // another replica holds the Lease: nobody writes the Secret yet
         var lease = admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).resource(new LeaseBuilder().withNewMetadata()
@@ -39,7 +39,7 @@ class SelfManagedTlsIT {
                 .withRenewTime(ZonedDateTime.now()).withAcquireTime(ZonedDateTime.now()).endSpec().build());
         lease.forceConflicts().fieldManager("enforcer-tests").serverSideApply();
         Path tls = Files.createTempDirectory("self-managed-tls");
-        try (Replica r = Replica.start("self-managed-tls", kubeconfig, 38443, 39443,
+        try (Replica r = Replica.start("self-managed-tls", kubeconfig, 26443, 26444,
                 Map.of("enforcer.self-managed-tls.enabled", "true", "enforcer.self-managed-tls.extra-dns-names", "localhost",
                         "enforcer.bootstrap.enabled", "false", "enforcer.leader-election.retry-period", "1s"),
                 Map.of("ENFORCER_TLS_CERT", tls.resolve("tls.crt").toString(), "ENFORCER_TLS_KEY", tls.resolve("tls.key").toString()))) {

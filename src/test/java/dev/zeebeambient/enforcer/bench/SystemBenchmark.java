@@ -61,40 +61,7 @@ public final class SystemBenchmark {
         Path kubeconfig = cluster.installEnforcerIdentity("base");
         TestPki pki = TestPki.get();
 
-        // 4. JVM start -> ready (admission ready and bootstrap converged against the local API server)
-        long t0 = System.nanoTime();
-        // the image's JVM flags (Dockerfile.jvm) under the Deployment's 384Mi memory limit
-        List<String> cmd = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString()));
-        cmd.addAll(System.getProperty("jvm.opts") == null ? dev.zeebeambient.enforcer.testsupport.Replica.jvmFlags()
-                : List.of(System.getProperty("jvm.opts").split(" ")));
-        cmd.addAll(dev.zeebeambient.enforcer.testsupport.StartupArchive.forRunningJdk().useFlags()); // as the image starts
-        cmd.addAll(List.of("-Dquarkus.profile=bench", "-jar", jar.toString()));
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
-                .redirectOutput(Paths.get("target", "bench-enforcer.log").toFile());
-        pb.environment().put("KUBECONFIG", kubeconfig.toString());
-        pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
-        pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
-        pb.environment().put("QUARKUS_LOG_CATEGORY__DEV_ZEEBEAMBIENT__LEVEL", "WARN");
-        pb.environment().put("QUARKUS_THREAD_POOL_MAX_THREADS", "64"); // as in the Deployment
-        for (String kv : System.getProperty("app.env", "").split(",")) { // e.g. -Dapp.env=ENFORCER_BACKSTOP_ENABLED=false
-            if (kv.contains("=")) {
-                pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
-            }
-        }
-        Process app = pb.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(app::destroy));
-        while (!(ok("http://localhost:9000/q/health/ready") && ok("http://localhost:9000/q/health/group/bootstrap"))) {
-            if (!app.isAlive()) {
-                throw new IllegalStateException("enforcer exited; see target/bench-enforcer.log");
-            }
-            Thread.sleep(20);
-        }
-        double startSeconds = (System.nanoTime() - t0) / 1e9;
-        long rssStart = rssKb(app.pid());
-
-        // webhooks are registered per mode below (pod creation); the HTTPS figures call the enforcer directly
-
-        // 2. HTTPS endpoint under load: /mutate vs /noop, same body, alternating rounds
+        // the review every HTTPS figure sends
         ObjectNode review = M.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
         ObjectNode req = review.putObject("request").put("uid", "b6f8a3e0-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
                 .put("operation", "CREATE").put("namespace", "bench-hooked");
@@ -105,12 +72,43 @@ public final class SystemBenchmark {
         Path lua = Files.createTempFile("wrk-post", ".lua");
         Files.writeString(lua, "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = "
                 + M.writeValueAsString(review.toString()) + "\n");
+
+        // 0. the start-up/footprint baseline, same run, same jar: the JDK it ran on before issue 15 (17), no
+        // start-up archive; start -> ready + bootstrap, then the first HTTPS round, RSS
+        Path baselineJdk = Paths.get(System.getProperty("baseline.java.home", "/usr/lib/jvm/java-17-openjdk-amd64"));
+        double baseStart = Double.NaN;
+        long baseRss = -1;
+        if (Files.isExecutable(baselineJdk.resolve("bin").resolve("java"))) {
+            Started base = startEnforcer(baselineJdk, false, kubeconfig, pki, "bench-enforcer-baseline.log");
+            baseStart = base.seconds();
+            httpsRound(lua, wrkDuration);
+            baseRss = rssKb(base.process().pid());
+            base.process().destroy();
+            base.process().waitFor();
+        }
+
+        // 4. JVM start -> ready (admission ready and bootstrap converged against the local API server)
+        Started started = startEnforcer(dev.zeebeambient.enforcer.testsupport.Replica.javaHome(), true, kubeconfig, pki,
+                "bench-enforcer.log");
+        Process app = started.process();
+        List<String> cmd = started.cmd();
+        double startSeconds = started.seconds();
+        long rssStart = rssKb(app.pid());
+
+        // webhooks are registered per mode below (pod creation); the HTTPS figures call the enforcer directly
+
+        // 2. HTTPS endpoint under load: /mutate vs /noop, same body, alternating rounds
         List<Wrk> mutateSat = new ArrayList<>(), noopSat = new ArrayList<>(), mutateLow = new ArrayList<>(), noopLow = new ArrayList<>();
+        long rssFirstRound = -1;
         for (int r = 0; r < rounds; r++) {
-            noopSat.add(wrk("/noop", 50, wrkDuration, lua));
-            mutateSat.add(wrk("/mutate", 50, wrkDuration, lua));
-            noopLow.add(wrk("/noop", 2, wrkDuration, lua));
-            mutateLow.add(wrk("/mutate", 2, wrkDuration, lua));
+            List<Wrk> round = httpsRound(lua, wrkDuration);
+            noopSat.add(round.get(0));
+            mutateSat.add(round.get(1));
+            noopLow.add(round.get(2));
+            mutateLow.add(round.get(3));
+            if (r == 0) {
+                rssFirstRound = rssKb(app.pid());
+            }
         }
 
         // 2b. fixed rate (h2load, HTTP/2 over TLS): latency at 1,000 req/s, /mutate vs /noop, alternating rounds
@@ -194,9 +192,68 @@ public final class SystemBenchmark {
                 errors.find() ? errors.group(1) + "/" + errors.group(2) + "/" + errors.group(3) + "/" + errors.group(4) : "0/0/0/0");
         System.out.printf(Locale.ROOT, "%-44s %12.1f %12.1f%n", "heap MB after full GC: before / after load", heapBefore, heapAfter);
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after 1000-conn load (MB)", rssLoad / 1024);
+
+        // issue 15's four goals, each next to its baseline from this run
+        double mutateRatio = med(mutateSat, w -> w.rps) / med(noopSat, w -> w.rps);
+        double podsRatio = med(hooked, c -> c.perSecond) / med(plain, c -> c.perSecond);
+        System.out.printf(Locale.ROOT, "%n== goals (issue 15), baselines from this run ==%n");
+        System.out.printf(Locale.ROOT, "%-46s %8s %10s %10s  %s%n", "goal", "target", "now", "baseline", "met");
+        goal("start -> ready + bootstrap converged (s)", "< 1.5", startSeconds, baseStart, startSeconds < 1.5);
+        goal("RSS after the first HTTPS round (MB)", "< 200", rssFirstRound / 1024.0, baseRss / 1024.0, rssFirstRound / 1024.0 < 200);
+        goal("RSS after all load incl. 1,000 conns (MB)", "< 200", rssLoad / 1024.0, Double.NaN, rssLoad / 1024.0 < 200);
+        goal("/mutate req/s vs /noop (50 conns)", ">= 0.85", mutateRatio, 1.0, mutateRatio >= 0.85);
+        goal("pods/s, /mutate webhook vs none", ">= 0.95", podsRatio, 1.0, podsRatio >= 0.95);
+        System.out.printf(Locale.ROOT, "(start/RSS baseline: the same jar on %s without the start-up archive; ratio baselines: "
+                + "the no-op endpoint, no webhook)%n", baselineJdk);
         app.destroy();
         app.waitFor();
         System.exit(0);
+    }
+
+    static void goal(String name, String target, double now, double baseline, boolean met) {
+        System.out.printf(Locale.ROOT, "%-46s %8s %10.2f %10s  %s%n", name, target, now,
+                Double.isNaN(baseline) ? "-" : String.format(Locale.ROOT, "%.2f", baseline), met ? "yes" : "no");
+    }
+
+    record Started(Process process, List<String> cmd, double seconds) {
+    }
+
+    /** The packaged enforcer as the image runs it (its JVM flags, 384Mi), on {@code javaHome}; waits for ready + bootstrap. */
+    static Started startEnforcer(Path javaHome, boolean archive, Path kubeconfig, TestPki pki, String log) throws Exception {
+        long t0 = System.nanoTime();
+        List<String> cmd = new ArrayList<>(List.of(javaHome.resolve("bin").resolve("java").toString()));
+        cmd.addAll(System.getProperty("jvm.opts") == null ? dev.zeebeambient.enforcer.testsupport.Replica.jvmFlags()
+                : List.of(System.getProperty("jvm.opts").split(" ")));
+        if (archive) {
+            cmd.addAll(dev.zeebeambient.enforcer.testsupport.StartupArchive.forJdk(javaHome).useFlags()); // as the image starts
+        }
+        cmd.addAll(List.of("-Dquarkus.profile=bench", "-jar", Paths.get("target", "quarkus-app", "quarkus-run.jar").toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(Paths.get("target", log).toFile());
+        pb.environment().put("KUBECONFIG", kubeconfig.toString());
+        pb.environment().put("ENFORCER_TLS_CERT", pki.cert().toString());
+        pb.environment().put("ENFORCER_TLS_KEY", pki.key().toString());
+        pb.environment().put("QUARKUS_LOG_CATEGORY__DEV_ZEEBEAMBIENT__LEVEL", "WARN");
+        pb.environment().put("QUARKUS_THREAD_POOL_MAX_THREADS", "64"); // as in the Deployment
+        for (String kv : System.getProperty("app.env", "").split(",")) { // e.g. -Dapp.env=ENFORCER_BACKSTOP_ENABLED=false
+            if (kv.contains("=")) {
+                pb.environment().put(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+            }
+        }
+        Process app = pb.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(app::destroy));
+        while (!(ok("http://localhost:9000/q/health/ready") && ok("http://localhost:9000/q/health/group/bootstrap"))) {
+            if (!app.isAlive()) {
+                throw new IllegalStateException("enforcer exited; see target/" + log);
+            }
+            Thread.sleep(20);
+        }
+        return new Started(app, cmd, (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** One round of the HTTPS figures: /noop and /mutate at 50, then at 2 connections. */
+    static List<Wrk> httpsRound(Path lua, String duration) throws Exception {
+        return List.of(wrk("/noop", 50, duration, lua), wrk("/mutate", 50, duration, lua), wrk("/noop", 2, duration, lua),
+                wrk("/mutate", 2, duration, lua));
     }
 
     record Wrk(double rps, double p50, double p99) {

@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Istiod implements AutoCloseable {
 
-    public static final int XDS_PORT = 45010;
-    public static final int HTTP_PORT = 45015;
+    public static final int XDS_PORT = 25010;
+    public static final int HTTP_PORT = 25015;
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
@@ -50,8 +50,8 @@ public final class Istiod implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of(bin.resolve("pilot-discovery").toString(), "discovery",
                 "--kubeconfig", kubeconfig.toString(), "--meshConfig", IstioBuild.path("istio.mesh").toString(),
                 "--httpAddr", "127.0.0.1:" + HTTP_PORT, "--grpcAddr", "127.0.0.1:" + XDS_PORT,
-                "--secureGRPCAddr", "127.0.0.1:45012", "--monitoringAddr", "127.0.0.1:45014", "--httpsAddr", "127.0.0.1:45017",
-                "--ctrlz_port", "45016", "--ctrlz_address", "127.0.0.1"));
+                "--secureGRPCAddr", "127.0.0.1:25012", "--monitoringAddr", "127.0.0.1:25014", "--httpsAddr", "127.0.0.1:25017",
+                "--ctrlz_port", "25016", "--ctrlz_address", "127.0.0.1"));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(Map.of("POD_NAMESPACE", "istio-system", "POD_NAME", "istiod-test", "REVISION", "default",
                 "CLUSTER_ID", "Kubernetes", "PILOT_ENABLE_AMBIENT", "true", "PILOT_ENABLE_ANALYSIS", "false"));

@@ -38,8 +38,8 @@ import java.util.Map;
  */
 public final class AotTraining {
 
-    static final int HTTPS = 47443;
-    static final int MANAGEMENT = 47000;
+    static final int HTTPS = 27443;
+    static final int MANAGEMENT = 27000;
     static final String NS = "training-apps";
 
     private AotTraining() {
