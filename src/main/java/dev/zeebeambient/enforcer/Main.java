@@ -29,6 +29,7 @@ public final class Main {
     }
 
     public static void main(String... args) throws Exception {
+        warmKubernetesModel();
         SmallRyeConfig config = bootConfig();
         if (config.getOptionalValue("enforcer.self-managed-tls.enabled", Boolean.class).orElse(false)) {
             Path cert = Paths.get(config.getValue(CERT, String.class));
@@ -42,6 +43,27 @@ public final class Main {
             }
         }
         Quarkus.run(args);
+    }
+
+    /**
+     * fabric8's first deserialisation registers every Kubernetes model class it ships (a static,
+     * ServiceLoader-driven kind -> class table: ~1,300 classes, 0.5-1 s on these machines even with
+     * the AOT cache), and it used to happen on the way to readiness, inside the first namespace
+     * list. Done here on a second thread it overlaps with Quarkus' own start. Best effort: a
+     * failure only means the work happens later, where it always did.
+     */
+    static void warmKubernetesModel() {
+        Thread t = new Thread(() -> {
+            try {
+                new io.fabric8.kubernetes.client.utils.KubernetesSerialization().unmarshal(
+                        "{\"apiVersion\":\"v1\",\"kind\":\"NamespaceList\",\"items\":[{\"apiVersion\":\"v1\","
+                                + "\"kind\":\"Namespace\",\"metadata\":{\"name\":\"warm-up\"}}]}");
+            } catch (RuntimeException | LinkageError e) {
+                // nothing to do: see above
+            }
+        }, "warm-kubernetes-model");
+        t.setDaemon(true);
+        t.start();
     }
 
     static final String CERT = "quarkus.tls.admission.key-store.pem.0.cert";
