@@ -203,6 +203,17 @@ public final class SystemBenchmark {
         System.out.printf(Locale.ROOT, "%-44s %12.1f %12.1f%n", "heap MB after full GC: before / after load", heapBefore, heapAfter);
         System.out.printf(Locale.ROOT, "%-44s %12d%n", "RSS after 1000-conn load (MB)", rssLoad / 1024);
 
+        if (String.join(" ", cmd).contains("NativeMemoryTracking")) { // -Djvm.opts=...: where the RSS after load is
+            String jcmd = Paths.get(System.getProperty("java.home"), "bin", "jcmd").toString();
+            for (String what : List.of("VM.native_memory summary", "GC.heap_info")) {
+                List<String> c = new ArrayList<>(List.of(jcmd, Long.toString(app.pid())));
+                c.addAll(List.of(what.split(" ")));
+                Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
+                System.out.println(new String(p.getInputStream().readAllBytes()));
+                p.waitFor();
+            }
+        }
+
         // issue 15's four goals, each next to its baseline from this run
         double mutateRatio = med(mutateSat, w -> w.rps) / med(noopSat, w -> w.rps);
         double podsRatio = med(hooked, c -> c.perSecond) / med(plain, c -> c.perSecond);
