@@ -21,14 +21,15 @@ final class JvmProbe {
         return heapUsedKb(out) / 1024.0;
     }
 
-    /** Sum of "used" over the heap's generations (serial: "def new generation" + "tenured generation"; G1: the heap line). */
+    /** Sum of "used" over the heap's generations (serial: "def new generation" + "tenured generation", on 25 "DefNew" +
+     * "Tenured"; G1: the heap line). */
     static long heapUsedKb(String heapInfo) {
         Matcher g1 = Pattern.compile("garbage-first heap\\s+total \\d+K, used (\\d+)K").matcher(heapInfo);
         if (g1.find()) {
             return Long.parseLong(g1.group(1));
         }
         long used = 0;
-        Matcher gen = Pattern.compile("generation\\s+total \\d+K, used (\\d+)K").matcher(heapInfo);
+        Matcher gen = Pattern.compile("(?:generation|DefNew|Tenured)\\s+total \\d+K, used (\\d+)K").matcher(heapInfo);
         while (gen.find()) {
             used += Long.parseLong(gen.group(1));
         }
