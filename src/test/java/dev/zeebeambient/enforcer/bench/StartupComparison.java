@@ -4,7 +4,6 @@ import dev.zeebeambient.enforcer.testsupport.Istiod;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import dev.zeebeambient.enforcer.testsupport.Replica;
 import dev.zeebeambient.enforcer.testsupport.StartupArchive;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -46,14 +45,7 @@ public final class StartupComparison {
             }
         }
         KubeTestCluster cluster = KubeTestCluster.get();
-        cluster.installCrds();
-        for (String ns : List.of("camunda", "istio-system", KubeTestCluster.SA_NAMESPACE)) {
-            cluster.namespace(ns, Map.of());
-        }
-        cluster.client().resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda")
-                .endMetadata().withNewSpec().addToSelector("app.kubernetes.io/component", "zeebe-gateway").addNewPort().withPort(26500)
-                .endPort().endSpec().build()).serverSideApply();
-        Path kubeconfig = cluster.installEnforcerIdentity("base");
+        Path kubeconfig = StartupProfile.startupCluster(cluster);
         Map<Variant, List<double[]>> results = new LinkedHashMap<>();
         variants.forEach(v -> results.put(v, new ArrayList<>()));
         try (Istiod istiod = Istiod.start(cluster.kubeconfig())) {

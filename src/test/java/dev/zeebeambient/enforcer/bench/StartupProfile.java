@@ -38,14 +38,7 @@ public final class StartupProfile {
     public static void main(String[] args) throws Exception {
         int rounds = Integer.getInteger("rounds", 3);
         KubeTestCluster cluster = KubeTestCluster.get();
-        cluster.installCrds();
-        for (String ns : List.of("camunda", "istio-system", KubeTestCluster.SA_NAMESPACE)) {
-            cluster.namespace(ns, Map.of());
-        }
-        cluster.client().resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda")
-                .endMetadata().withNewSpec().addToSelector("app.kubernetes.io/component", "zeebe-gateway").addNewPort().withPort(26500)
-                .endPort().endSpec().build()).serverSideApply();
-        Path kubeconfig = cluster.installEnforcerIdentity("base");
+        Path kubeconfig = startupCluster(cluster);
         Path out = Files.createDirectories(Paths.get("target", "startup-profile"));
         List<Map<String, Double>> results = new ArrayList<>();
         String lifecycle = null;
@@ -109,6 +102,21 @@ public final class StartupProfile {
         classes(out.resolve("classload.txt"));
         samples(out.resolve("startup.jfr"));
         System.exit(0);
+    }
+
+    /**
+     * What a replica's start needs (as run-local.sh): the CRDs, its namespaces, the chart's gateway
+     * Service; returns the shipped ServiceAccount's kubeconfig. Shared with {@link StartupComparison}.
+     */
+    static Path startupCluster(KubeTestCluster cluster) throws java.io.IOException {
+        cluster.installCrds();
+        for (String ns : List.of("camunda", "istio-system", KubeTestCluster.SA_NAMESPACE)) {
+            cluster.namespace(ns, Map.of());
+        }
+        cluster.client().resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda")
+                .endMetadata().withNewSpec().addToSelector("app.kubernetes.io/component", "zeebe-gateway").addNewPort().withPort(26500)
+                .endPort().endSpec().build()).serverSideApply();
+        return cluster.installEnforcerIdentity("base");
     }
 
     /** Seconds from {@code t0} to the first log line containing {@code marker} (the log's own timestamp). */
