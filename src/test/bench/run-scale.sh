@@ -4,9 +4,5 @@
 # a full GC and RSS per stage, bytes per pod. Options as -D args, e.g. -Dplain.pods=9000 -Dfast.rate=200.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-source src/test/jdk.sh
-bash src/test/kube/build-binaries.sh >/dev/null
-bash src/test/istio/build-istio.sh >/dev/null
-mvn -q -B package -DskipTests
-exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
-  -Dexec.mainClass=dev.zeebeambient.enforcer.bench.ScaleBenchmark "$@"
+source src/test/bench/bench.sh
+bench_main ScaleBenchmark "$@"

@@ -6,9 +6,6 @@
 # -Djdks=/usr/lib/jvm/java-17-openjdk-amd64,/usr/lib/jvm/temurin-25-jdk-amd64 (default: both when present).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-source src/test/jdk.sh
-bash src/test/kube/build-binaries.sh >/dev/null
-bash src/test/istio/build-istio.sh >/dev/null
 jdks=""
 for a in "$@"; do case "$a" in -Djdks=*) jdks="${a#-Djdks=}";; esac; done
 if [ -z "$jdks" ]; then
@@ -17,8 +14,8 @@ if [ -z "$jdks" ]; then
   done
   set -- "$@" "-Djdks=$jdks"
 fi
-mvn -q -B package -DskipTests
-running="$(mvn -q -B help:evaluate -Dexpression=java.home -DforceStdout 2>/dev/null | sed "s/\x1b\[[0-9;]*m//g" || true)"
+source src/test/bench/bench.sh
+running="$JAVA_HOME" # what bench.sh packaged and trained with
 IFS=, read -ra homes <<<"$jdks"
 for h in "${homes[@]}"; do
   if [ "$(readlink -f "$h")" != "$(readlink -f "$running")" ]; then
@@ -27,5 +24,4 @@ for h in "${homes[@]}"; do
       -Dexec.args="-Djava.util.logging.manager=org.jboss.logmanager.LogManager -cp %classpath dev.zeebeambient.enforcer.training.AotTraining"
   fi
 done
-exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
-  -Dexec.mainClass=dev.zeebeambient.enforcer.bench.StartupComparison "$@"
+bench_main StartupComparison "$@"

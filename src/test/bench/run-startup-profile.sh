@@ -4,9 +4,5 @@
 # origin/package and JFR execution samples by package. Options: -Drounds=3 -Dreplica.jvm.extra=...
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-source src/test/jdk.sh
-bash src/test/kube/build-binaries.sh >/dev/null
-bash src/test/istio/build-istio.sh >/dev/null
-mvn -q -B package -DskipTests
-exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
-  -Dexec.mainClass=dev.zeebeambient.enforcer.bench.StartupProfile "$@"
+source src/test/bench/bench.sh
+bench_main StartupProfile "$@"

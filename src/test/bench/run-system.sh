@@ -9,8 +9,5 @@ cd "$(dirname "$0")/../../.."
 source src/test/jdk.sh
 command -v wrk >/dev/null || { apt-get install -y -q wrk >/dev/null || sudo apt-get install -y -q wrk >/dev/null; }
 command -v h2load >/dev/null || { apt-get install -y -q nghttp2-client >/dev/null || sudo apt-get install -y -q nghttp2-client >/dev/null; }
-bash src/test/kube/build-binaries.sh >/dev/null
-bash src/test/istio/build-istio.sh >/dev/null
-mvn -q -B package -DskipTests
-exec mvn -q -B exec:java -Dexec.classpathScope=test -Dexec.cleanupDaemonThreads=false \
-  -Dexec.mainClass=dev.zeebeambient.enforcer.bench.SystemBenchmark "$@"
+source src/test/bench/bench.sh
+bench_main SystemBenchmark "$@"
