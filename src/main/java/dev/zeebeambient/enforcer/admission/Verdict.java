@@ -90,7 +90,7 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
             Target via = d.evidence().orElseThrow().target();
             warnings.add(warning("bypasses the waypoint (no per-request balancing): " + via.name() + "." + via.namespace() + ":"
                     + via.port()));
-            warnings.add(warning("fix: " + d.detail().substring(d.detail().lastIndexOf("point it at "))));
+            d.fix().ifPresent(fix -> warnings.add(warning("fix: point it at " + fix)));
             level = Logger.Level.INFO;
             log = "Zeebe client pod " + who + " bypasses the waypoint: " + d.detail();
         } else if (d.reason().notable() && d.evidence().isPresent()) {

@@ -1,6 +1,5 @@
 package dev.zeebeambient.enforcer.backstop;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.enrollment.Enrollment;
@@ -49,10 +48,10 @@ public class Backstop {
     private final EnrollmentMetrics metrics;
     private final NamespaceCache namespaces;
     private final Enrollment enrollment;
-    private final ObjectMapper mapper;
     private final Watches watches;
     private final Rules rules;
-    private final Instant startedAt = Instant.now();
+    /** When this replica last started leading: pods created before were the previous leader's to report. */
+    private volatile Instant leadingSince = Instant.MAX;
 
     private final WorkQueue queue = new WorkQueue();
     private final AtomicBoolean draining = new AtomicBoolean();
@@ -61,16 +60,19 @@ public class Backstop {
     private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT);
     private java.util.concurrent.ExecutorService patches;
     private final Reports reports = new Reports();
+    /** Per pod key: how often it was decided without a source it references (see {@link Reconcile.Recheck}). */
+    private final Map<String, Integer> rechecks = new java.util.concurrent.ConcurrentHashMap<>();
     private RateLimit rateLimit;
     private PodInformers pods;
     private EnrollmentEvents events;
     private PodEnroller enroller;
+    private WorkloadRestarter restarter;
     private ScheduledExecutorService executor;
     private volatile boolean running;
     private volatile boolean leading;
 
     public Backstop(KubernetesClient client, EnforcerConfig config, DecisionService decisions, Leadership leadership,
-            EnrollmentMetrics metrics, NamespaceCache namespaces, ObjectMapper mapper, MeterRegistry registry, Watches watches) {
+            EnrollmentMetrics metrics, NamespaceCache namespaces, MeterRegistry registry, Watches watches) {
         this.client = client;
         this.watches = watches;
         this.config = config;
@@ -78,7 +80,6 @@ public class Backstop {
         this.leadership = leadership;
         this.metrics = metrics;
         this.namespaces = namespaces;
-        this.mapper = mapper;
         this.enrollment = new Enrollment(config);
         this.rules = Rules.from(config);
         registry.gauge("zeebe.ambient.backstop.not.enrolled", reports.notEnrolled, PodReport::size);
@@ -103,8 +104,9 @@ public class Backstop {
             return t;
         });
         events = new EnrollmentEvents(client, EVENT_REASON, leadership.identity());
-        enroller = new PodEnroller(client, mapper, enrollment, metrics, events,
-                config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor) : null,
+        restarter = config.backstop().restartWorkloads() ? new WorkloadRestarter(client, config.backstop(), executor,
+                (pod, ns) -> decisions.decide(pod, ns).decision(), () -> leading && leadership.isLeader()) : null;
+        enroller = new PodEnroller(client, enrollment, metrics, events, restarter,
                 RetryPolicy.of(config.backstop().maxAttempts()), reports,
                 (key, delay) -> executor.schedule(() -> enqueue(key), delay.toMillis(), TimeUnit.MILLISECONDS));
         pods = new PodInformers(client, watches, config.backstop().resyncPeriod().toMillis(), new PodInformers.Listener() {
@@ -123,6 +125,7 @@ public class Backstop {
             public void gone(String key) {
                 int slash = key.indexOf('/');
                 enroller.forget(key);
+                rechecks.remove(key);
                 reports.gone(key.substring(0, slash), key.substring(slash + 1));
             }
         });
@@ -133,8 +136,10 @@ public class Backstop {
                 pods.keys(ns).forEach(this::enqueue);
             }
         }));
-        leadership.onLeading(() -> submit(this::lead));
-        leadership.onStoppedLeading(() -> submit(this::follow));
+        // both callbacks only ask the backstop to follow the Lease as it is when it runs: on the 2-thread pool a
+        // lose-then-regain may run them in either order, and the last one to run sees the truth
+        leadership.onLeading(() -> submit(this::syncLeadership));
+        leadership.onStoppedLeading(() -> submit(this::syncLeadership));
         executor.scheduleWithFixedDelay(() -> {
             if (leading) {
                 events.flush();
@@ -188,12 +193,16 @@ public class Backstop {
         return reports.notEnrolled.snapshot();
     }
 
-    private void lead() {
-        if (!running || leading) {
-            return;
+    /** Leads or follows as {@link Leadership} says now (idempotent; serialised: callbacks may arrive out of order). */
+    private synchronized void syncLeadership() {
+        boolean lead = running && leadership.isLeader();
+        if (lead && !leading) {
+            leading = true;
+            leadingSince = Instant.now();
+            watchOptedInWhenKnown();
+        } else if (!lead && leading) {
+            follow();
         }
-        leading = true;
-        watchOptedInWhenKnown();
     }
 
     /**
@@ -217,7 +226,11 @@ public class Backstop {
         leading = false;
         pods.stopAll();
         queue.clear();
+        rechecks.clear();
         enroller.clear();
+        if (restarter != null) {
+            restarter.cancelAll();
+        }
         events.clear();
         reports.clear();
     }
@@ -301,9 +314,14 @@ public class Backstop {
         String name = pod.getMetadata().getName();
         Reconcile.Action action = Reconcile.before(pod).orElseGet(() ->
                 Reconcile.after(decisions.decide(pod, ns), config.audit(), leadership.isLeader(), leadership.holder()));
+        if (!(action instanceof Reconcile.Recheck)) {
+            rechecks.remove(key);
+        }
         if (action instanceof Reconcile.Forget) {
             enroller.forget(key);
             reports.forget(ns, name);
+        } else if (action instanceof Reconcile.Recheck r) {
+            recheck(key, r);
         } else if (action instanceof Reconcile.Later l) {
             executor.schedule(() -> enqueue(key), l.delay().toMillis(), TimeUnit.MILLISECONDS);
         } else if (action instanceof Reconcile.Bypassing b) {
@@ -335,6 +353,21 @@ public class Backstop {
         return Step.DONE;
     }
 
+    /** A pod decided without a source it references: again later, a bounded number of times. */
+    private void recheck(String key, Reconcile.Recheck r) {
+        int n = rechecks.merge(key, 1, Integer::sum);
+        java.util.Optional<java.time.Duration> next = Reconcile.SOURCE_RETRY.afterFailures(n);
+        if (next.isEmpty()) {
+            rechecks.remove(key);
+            LOG.infof("backstop: pod %s not enrolled, still decided without a source it references after %d checks (%s); "
+                    + "its next change or the resync checks it again", key, n, r.why());
+            return;
+        }
+        LOG.debugf("backstop: pod %s decided without a source it references (%s); check %d in %d s", key, r.why(), n + 1,
+                next.get().toSeconds());
+        executor.schedule(() -> enqueue(key), next.get().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Pods the webhook enrolled get their Event once they exist (the leader writes it). */
     private void eventForAdmission(Pod pod) {
         Map<String, String> a = pod.getMetadata().getAnnotations();
@@ -342,8 +375,8 @@ public class Backstop {
             return;
         }
         String created = pod.getMetadata().getCreationTimestamp();
-        if (created == null || ZonedDateTime.parse(created).toInstant().isBefore(startedAt)) {
-            return; // seen in the initial list: its Event was written by whoever ran then
+        if (created == null || ZonedDateTime.parse(created).toInstant().isBefore(leadingSince)) {
+            return; // created before this replica led: its Event was written by whoever led then
         }
         events.record(pod, Origin.ADMISSION.tag(), "Enrolled in Istio ambient at admission: "
                 + a.getOrDefault(config.reasonAnnotation(), ""));

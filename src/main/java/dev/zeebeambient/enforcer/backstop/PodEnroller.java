@@ -1,7 +1,5 @@
 package dev.zeebeambient.enforcer.backstop;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.enrollment.Enrollment;
 import dev.zeebeambient.enforcer.enrollment.EnrollmentMetrics;
@@ -20,7 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 
 /**
- * Labels one pod the backstop decided to enroll: a JSON Patch conditional on the resourceVersion
+ * Labels one pod the backstop decided to enroll: a merge patch conditional on the resourceVersion
  * it decided on, then the Event, the metric, the report and (opt-in) the workload restart.
  * Failures are retried per {@link RetryPolicy} through {@code retryLater}.
  */
@@ -35,7 +33,6 @@ final class PodEnroller {
             + "(rollout restart of its workload) to route them through it";
 
     private final KubernetesClient client;
-    private final ObjectMapper mapper;
     private final Enrollment enrollment;
     private final EnrollmentMetrics metrics;
     private final EnrollmentEvents events;
@@ -45,11 +42,10 @@ final class PodEnroller {
     private final BiConsumer<String, Duration> retryLater;
     private final Map<String, Integer> failures = new ConcurrentHashMap<>();
 
-    PodEnroller(KubernetesClient client, ObjectMapper mapper, Enrollment enrollment, EnrollmentMetrics metrics,
+    PodEnroller(KubernetesClient client, Enrollment enrollment, EnrollmentMetrics metrics,
             EnrollmentEvents events, WorkloadRestarter restarter, RetryPolicy retry, Reports reports,
             BiConsumer<String, Duration> retryLater) {
         this.client = client;
-        this.mapper = mapper;
         this.enrollment = enrollment;
         this.metrics = metrics;
         this.events = events;
@@ -63,20 +59,28 @@ final class PodEnroller {
         String ns = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
         try {
-            // resource(pod): patch the cached copy without a GET first (RBAC grants no get on pods)
-            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON), patch(pod, d));
+            // resource(pod): patch without a GET first (RBAC grants no get on pods). A merge patch, not
+            // a JSON Patch built from the cached projection: that projection omits maps and keys the
+            // live pod has, and an "add" of a whole map would replace them.
+            client.pods().inNamespace(ns).resource(pod).patch(PatchContext.of(PatchType.JSON_MERGE),
+                    enrollment.mergePatch(pod.getMetadata().getResourceVersion(), d, Origin.BACKSTOP).toString());
             forget(key);
             reports.forget(ns, name);
             metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            Optional<WorkloadRestarter.Workload> workload = Optional.empty();
+            String advice = RESTART_HINT;
             if (restarter != null) {
+                WorkloadRestarter.Plan plan;
                 synchronized (restarter) { // patches run in parallel; the restart policy's check-then-act must not
-                    workload = restarter.restartOwnerOf(pod);
+                    plan = restarter.restartOwnerOf(pod);
+                }
+                if (plan.restart()) {
+                    advice = "Restarting " + plan.workload().orElseThrow() + " (enforcer.backstop.restart-workloads) so that its "
+                            + "connections go through the waypoint";
+                } else if (plan.workload().isPresent()) {
+                    advice = "Not restarting " + plan.workload().get() + ": " + plan.why();
                 }
             }
-            String advice = workload.map(w -> "Restarting " + w + " (enforcer.backstop.restart-workloads) so that its connections "
-                    + "go through the waypoint").orElse(RESTART_HINT);
             events.record(pod, Origin.BACKSTOP.tag(), "Enrolled in Istio ambient by the backstop (missed at admission): "
                     + d.detail() + ". " + advice);
             reports.enrolledRunning.put(ns, name, advice);
@@ -99,15 +103,6 @@ final class PodEnroller {
 
     void clear() {
         failures.clear();
-    }
-
-    private String patch(Pod pod, Decision d) {
-        ArrayNode ops = mapper.createArrayNode();
-        // only if the pod is still the version we decided on
-        ops.addObject().put("op", "test").put("path", "/metadata/resourceVersion")
-                .put("value", pod.getMetadata().getResourceVersion());
-        ops.addAll(enrollment.patch(mapper.valueToTree(pod), d, Origin.BACKSTOP));
-        return ops.toString();
     }
 
     private void failed(String key, String ns, String name, Decision d, KubernetesClientException e) {

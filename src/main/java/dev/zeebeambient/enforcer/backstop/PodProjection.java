@@ -2,6 +2,10 @@ package dev.zeebeambient.enforcer.backstop;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
+import io.fabric8.kubernetes.api.model.ContainerState;
+import io.fabric8.kubernetes.api.model.ContainerStateBuilder;
+import io.fabric8.kubernetes.api.model.ContainerStatus;
+import io.fabric8.kubernetes.api.model.ContainerStatusBuilder;
 import io.fabric8.kubernetes.api.model.ObjectMeta;
 import io.fabric8.kubernetes.api.model.ObjectMetaBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -26,7 +30,9 @@ import java.util.Map;
  * Kept: name, namespace, uid, resourceVersion, creation/deletion timestamps, labels, annotations
  * (without {@code kubectl.kubernetes.io/last-applied-configuration}), owner references; spec
  * {@code hostNetwork}, per (init) container name/command/args/env/envFrom/volumeMounts, the volumes
- * that can hold a ConfigMap or Secret; status phase.
+ * that can hold a ConfigMap or Secret; status phase, and of the (init) container statuses only those
+ * of containers that have run (name and a bare running/terminated state): whether the pod can hold a
+ * connection opened before the label, which decides whether restarting its workload helps.
  * <p>
  * The webhook reads the same part straight from the request's JSON ({@code admission.LeanPodReader}, plus
  * generateName); LeanPodReaderTest fails when the two drift apart.
@@ -54,8 +60,35 @@ public final class PodProjection {
                 .withContainers(containers(s.getContainers())).withInitContainers(containers(s.getInitContainers()))
                 .withVolumes(volumes(s.getVolumes())).build();
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
-        PodStatus status = phase == null ? null : new PodStatusBuilder().withPhase(phase).build();
+        List<ContainerStatus> ran = pod.getStatus() == null ? List.of() : ran(pod.getStatus());
+        PodStatus status = phase == null && ran.isEmpty() ? null
+                : new PodStatusBuilder().withPhase(phase).withContainerStatuses(ran.isEmpty() ? null : ran).build();
         return new PodBuilder().withMetadata(meta).withSpec(spec).withStatus(status).build();
+    }
+
+    /** Whether any container of the pod (as projected or in full) has started at least once. */
+    public static boolean containersRan(Pod pod) {
+        return pod.getStatus() != null && !ran(pod.getStatus()).isEmpty();
+    }
+
+    private static List<ContainerStatus> ran(PodStatus s) {
+        List<ContainerStatus> out = new java.util.ArrayList<>();
+        for (List<ContainerStatus> list : java.util.Arrays.asList(s.getInitContainerStatuses(), s.getContainerStatuses())) {
+            if (list == null) {
+                continue;
+            }
+            for (ContainerStatus c : list) {
+                boolean running = c.getState() != null && c.getState().getRunning() != null;
+                boolean terminated = c.getState() != null && c.getState().getTerminated() != null
+                        || c.getLastState() != null && c.getLastState().getTerminated() != null;
+                if (running || terminated) {
+                    ContainerState state = running ? new ContainerStateBuilder().withNewRunning().endRunning().build()
+                            : new ContainerStateBuilder().withNewTerminated().endTerminated().build();
+                    out.add(new ContainerStatusBuilder().withName(c.getName()).withState(state).build());
+                }
+            }
+        }
+        return out;
     }
 
     private static List<Container> containers(List<Container> in) {

@@ -19,7 +19,7 @@ final class Reconcile {
     /** Namespace labels not loaded yet: look again shortly instead of deciding blind. */
     static final Duration LABELS_UNKNOWN_RETRY = Duration.ofSeconds(2);
 
-    sealed interface Action permits Forget, Later, Bypassing, Report, Enroll {
+    sealed interface Action permits Forget, Later, Recheck, Bypassing, Report, Enroll {
     }
 
     /** Nothing to do (labelled, going away, finished, or not a client): drop any report about it. */
@@ -29,6 +29,17 @@ final class Reconcile {
     /** Decide again after {@code delay}. */
     record Later(Duration delay, String why) implements Action {
     }
+
+    /**
+     * Not enrolled, but decided without a ConfigMap/Secret the pod references (not readable in time, or
+     * not there yet: a Deployment applied before its ConfigMap): decide again with backoff
+     * ({@link #SOURCE_RETRY}) rather than wait for the resync.
+     */
+    record Recheck(String why) implements Action {
+    }
+
+    /** How often a pod whose sources could not be read is decided again: 1 s doubling to 1 min, 10 times (~5 min). */
+    static final RetryPolicy SOURCE_RETRY = new RetryPolicy(10, Duration.ofSeconds(1), Duration.ofMinutes(1));
 
     /** A client of a gateway Service that is not behind the waypoint: tell the user in /status. */
     record Bypassing(String detail) implements Action {
@@ -72,7 +83,14 @@ final class Reconcile {
         }
         Decision d = outcome.decision();
         if (!d.enroll()) {
-            return d.reason() == Reason.BYPASSES_WAYPOINT ? new Bypassing(d.detail()) : new Forget(d.reason().name());
+            if (d.reason() == Reason.BYPASSES_WAYPOINT) {
+                return new Bypassing(d.detail());
+            }
+            if (!outcome.unavailable().isEmpty() || !outcome.missing().isEmpty()) {
+                return new Recheck(d.detail() + (outcome.unavailable().isEmpty() ? "" : "; not readable in time: " + outcome.unavailable())
+                        + (outcome.missing().isEmpty() ? "" : "; not there (yet): " + outcome.missing()));
+            }
+            return new Forget(d.reason().name());
         }
         if (audit) {
             return new Report(d.detail() + " [audit mode: not changed]");

@@ -110,8 +110,9 @@ public final class EnrollmentDecider {
                     rules.clusterDomain()), rules.readSecrets()).detect(spec, meta, ns, ctx.sources());
             if (bypass.isPresent()) {
                 Target via = bypass.get().target();
+                String fix = suggestion(via);
                 return new Decision(Reason.BYPASSES_WAYPOINT, "talks to " + via + " (" + bypass.get().source() + "), which is not"
-                        + " behind the waypoint: one connection, one gateway pod; point it at " + suggestion(via), bypass);
+                        + " behind the waypoint: one connection, one gateway pod; point it at " + fix, bypass, Optional.of(fix));
             }
         }
         return Decision.of(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec");

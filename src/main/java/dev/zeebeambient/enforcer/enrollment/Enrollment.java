@@ -42,6 +42,14 @@ public final class Enrollment {
         return PodPatch.enroll(pod, labels(), annotations(d, origin));
     }
 
+    /**
+     * The JSON merge patch that enrolls a pod known only by a projection, conditional on
+     * {@code resourceVersion} (see {@link PodPatch#mergeEnroll}).
+     */
+    public com.fasterxml.jackson.databind.node.ObjectNode mergePatch(String resourceVersion, Decision d, Origin origin) {
+        return PodPatch.mergeEnroll(resourceVersion, labels(), annotations(d, origin));
+    }
+
     public String reasonAnnotation() {
         return reasonAnnotation;
     }

@@ -9,9 +9,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The RFC 6902 patch that enrolls a pod: {@code istio.io/dataplane-mode=ambient} plus the reason
- * annotation. A missing {@code labels}/{@code annotations} map is added whole (a JSON Patch
- * {@code add} cannot create parents); keys are escaped per RFC 6901.
+ * The patches that enroll a pod: {@code istio.io/dataplane-mode=ambient} plus the reason
+ * annotation.
+ * <ul>
+ * <li>{@link #enroll}: RFC 6902, for the webhook, built from the pod exactly as the API server sent
+ * it. A missing {@code labels}/{@code annotations} map is added whole (a JSON Patch {@code add}
+ * cannot create parents); keys are escaped per RFC 6901.</li>
+ * <li>{@link #mergeEnroll}: RFC 7386, for the backstop, which only holds a projection of the pod
+ * (it drops kubectl's last-applied annotation, so an absent map there does not mean an absent map
+ * on the server). A merge patch adds keys and never replaces a map, whatever the live object
+ * holds; its {@code resourceVersion} makes the API server refuse it (409) if the pod changed since
+ * the decision.</li>
+ * </ul>
  */
 public final class PodPatch {
 
@@ -32,6 +41,19 @@ public final class PodPatch {
         addAll(ops, metadata, "labels", labels);
         addAll(ops, metadata, "annotations", annotations);
         return ops;
+    }
+
+    public static ObjectNode mergeEnroll(String resourceVersion, Map<String, String> labels, Map<String, String> annotations) {
+        ObjectNode patch = JsonNodeFactory.instance.objectNode();
+        ObjectNode meta = patch.putObject("metadata");
+        if (resourceVersion != null) {
+            meta.put("resourceVersion", resourceVersion);
+        }
+        meta.set("labels", map(labels));
+        if (!annotations.isEmpty()) {
+            meta.set("annotations", map(annotations));
+        }
+        return patch;
     }
 
     private static void addAll(ArrayNode ops, JsonNode metadata, String field, Map<String, String> entries) {

@@ -82,7 +82,7 @@ public class Leadership {
         stopped = false;
         validHolderSeen = clock.instant();
         if (!settings.enabled()) {
-            becomeLeader();
+            becomeLeader(generation.get());
             holder = identity;
             return;
         }
@@ -159,11 +159,7 @@ public class Leadership {
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
                 .withReleaseOnCancel(true)
-                .withLeaderCallbacks(new LeaderCallbacks(() -> {
-                            if (current(gen)) {
-                                becomeLeader();
-                            }
-                        },
+                .withLeaderCallbacks(new LeaderCallbacks(() -> becomeLeader(gen),
                         () -> {
                             if (leader && gen == generation.get()) {
                                 stopLeading();
@@ -210,9 +206,18 @@ public class Leadership {
         }
     }
 
-    private void becomeLeader() {
-        leader = true;
-        validHolderSeen = clock.instant();
+    /**
+     * Checks the generation and sets {@code leader} under the lock {@link #end()} takes: an elector
+     * whose {@code end()} has begun can no longer make this replica leader after it.
+     */
+    private void becomeLeader(int gen) {
+        synchronized (this) {
+            if (!current(gen) || leader) {
+                return;
+            }
+            leader = true;
+            validHolderSeen = clock.instant();
+        }
         LOG.infof("%s leads (Lease %s): this replica writes", identity, lease);
         onLeading.forEach(this::runSafely);
     }

@@ -3,6 +3,7 @@ package dev.zeebeambient.enforcer.backstop;
 import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.decision.Outcome;
 import dev.zeebeambient.enforcer.decision.Reason;
+import dev.zeebeambient.enforcer.detection.SourceRef;
 import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.testsupport.TestConfig;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -130,6 +131,21 @@ class BackstopPoliciesTest {
                 Set.of()), false, true, "me"));
         assertInstanceOf(Reconcile.Forget.class, Reconcile.after(new Outcome(new Decision(Reason.NAMESPACE_NOT_OPTED_IN, "no", Optional.empty()), true,
                 Set.of()), true, false, "x"), "audit or not, follower or not: nothing to report for a non-client");
+    }
+
+    @Test
+    void aDecisionWithoutItsSourcesIsCheckedAgainNotForgotten() {
+        Decision notYet = new Decision(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec", Optional.empty());
+        Reconcile.Recheck missing = (Reconcile.Recheck) Reconcile.after(new Outcome(notYet, true, Set.of(),
+                Set.of(SourceRef.configMap("zeebe"))), false, true, "me");
+        assertTrue(missing.why().contains("not there (yet): [ConfigMap zeebe]"), missing.why());
+        Reconcile.Recheck unreadable = (Reconcile.Recheck) Reconcile.after(new Outcome(notYet, true, Set.of(SourceRef.configMap("slow"))),
+                false, true, "me");
+        assertTrue(unreadable.why().contains("not readable in time: [ConfigMap slow]"), unreadable.why());
+        // bounded: 1 s doubling, capped, then given up until the pod changes or the resync
+        assertEquals(Optional.of(Duration.ofSeconds(1)), Reconcile.SOURCE_RETRY.afterFailures(1));
+        assertEquals(Optional.of(Duration.ofMinutes(1)), Reconcile.SOURCE_RETRY.afterFailures(9));
+        assertTrue(Reconcile.SOURCE_RETRY.afterFailures(10).isEmpty());
     }
 
     // --- WorkQueue -------------------------------------------------------------------------------------------

@@ -238,6 +238,24 @@ class BackstopTest {
         await(() -> "watching".equals(watch("Pods in " + created)), 15, "new opted-in namespace watched");
     }
 
+    /** A Deployment applied before its ConfigMap: the pod is decided again when the ConfigMap appears, not at the resync. */
+    @Test
+    void aClientWhoseConfigMapComesLaterIsEnrolledWhenItAppears() {
+        String ns = "backstop-cm-later";
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(leadership::isLeader, 30, "leadership");
+        k8s.pods().inNamespace(ns).resource(pod("cm-later", false).editSpec().editFirstContainer().addNewEnvFrom()
+                .withNewConfigMapRef().withName("zeebe-env").endConfigMapRef().endEnvFrom().endContainer().endSpec().build()).create();
+        Eventually.stays(() -> labels(ns, "cm-later").get(MODE) == null, Duration.ofSeconds(2), "nothing to enroll yet");
+        k8s.resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata().withName("zeebe-env").withNamespace(ns)
+                .endMetadata().addToData("ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500").build()).create();
+        await(() -> "ambient".equals(labels(ns, "cm-later").get(MODE)), 30, "enrolled once its ConfigMap exists (resync: "
+                + config.backstop().resyncPeriod() + ")");
+        String because = k8s.pods().inNamespace(ns).withName("cm-later").get().getMetadata().getAnnotations()
+                .get("zeebe-ambient-enforcer.io/enrolled-because");
+        assertTrue(because.contains("zeebe-env") && because.endsWith("-> camunda/camunda-zeebe-gateway-grpc:26500"), because);
+    }
+
     /** Issue 14: enrollments of one workload are one Event series whose count grows, not one Event per pod. */
     @Test
     void enrollmentsOfOneWorkloadAreOneEventSeries() {

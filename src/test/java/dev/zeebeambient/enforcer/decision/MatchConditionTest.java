@@ -314,6 +314,27 @@ class MatchConditionTest {
                 .addNewEnv().withName("PORT").withValue("8080").endEnv().endContainer().endSpec().build(), APPS));
     }
 
+    /**
+     * A sidecar-injected namespace that opted in: its pods are sent, so a client that opts out of the
+     * sidecar is enrolled at admission (before its connection opens), not late by the backstop.
+     */
+    @Test
+    void injectionNamespacesAreSentSoTheirSidecarOptOutClientsAreEnrolledAtAdmission() {
+        String ns = "matchcondition-injected";
+        Map<String, String> labels = new java.util.HashMap<>(OPTED_IN);
+        labels.put("istio-injection", "enabled");
+        cluster.namespace(ns, labels);
+        Pod optedOut = EnrollmentDeciderTest.client().editMetadata().addToLabels("sidecar.istio.io/inject", "false").endMetadata().build();
+        Decision d = new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(optedOut, ns, labels, Map.of(), ResolvedSources.NONE,
+                List.of()));
+        assertTrue(d.enroll(), d.detail());
+        assertTrue(called(valid(optedOut, 400), ns), "an inject=false client in an istio-injection=enabled namespace is sent");
+        Pod injected = EnrollmentDeciderTest.client().build();
+        assertFalse(new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(injected, ns, labels, Map.of(),
+                ResolvedSources.NONE, List.of())).enroll(), "the injected one is skipped by the enforcer, not by the selector");
+        assertTrue(called(valid(injected, 401), ns));
+    }
+
     @Test
     void aSkippedPodIsAdmittedUnchanged() {
         Pod pod = valid(skipped().get(1).pod(), 300);

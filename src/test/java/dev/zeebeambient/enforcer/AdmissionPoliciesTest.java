@@ -1,0 +1,217 @@
+package dev.zeebeambient.enforcer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
+import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
+import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.KubernetesClientException;
+import io.fabric8.kubernetes.client.dsl.base.PatchContext;
+import io.fabric8.kubernetes.client.dsl.base.PatchType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The shipped ValidatingAdmissionPolicies, probed field by field with the ServiceAccount's real
+ * token on the real API server: what RBAC grants broadly ({@code patch} on every Deployment and
+ * StatefulSet with restart-workloads), the policies narrow to exactly what the feature writes.
+ */
+class AdmissionPoliciesTest {
+
+    static final ObjectMapper M = new ObjectMapper();
+    static final String RESTART_POLICY = "zeebe-ambient-enforcer-workload-restarts";
+    static final String RESTARTED_AT = "kubectl.kubernetes.io/restartedAt";
+    static KubeTestCluster cluster;
+    static KubernetesClient admin;
+
+    @BeforeAll
+    static void cluster() {
+        cluster = KubeTestCluster.get();
+        admin = cluster.client();
+    }
+
+    @AfterAll
+    static void restoreBaseIdentity() {
+        cluster.resetEnforcerIdentity();
+    }
+
+    static PodTemplateSpecBuilder template(String app) {
+        return new PodTemplateSpecBuilder().withNewMetadata().addToLabels("app", app).addToAnnotations("team", "a").endMetadata()
+                .withNewSpec().addNewContainer().withName("app").withImage("app:1").endContainer().endSpec();
+    }
+
+    /** Each change the ServiceAccount must not make to any workload, as a JSON merge patch. */
+    static Map<String, String> forbiddenForBoth(String uid) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("an invented owner (the garbage collector would delete the workload)", "{\"metadata\":{\"ownerReferences\":[{\"apiVersion\":"
+                + "\"v1\",\"kind\":\"ConfigMap\",\"name\":\"gone\",\"uid\":\"" + uid + "\"}]}}");
+        m.put("a finalizer", "{\"metadata\":{\"finalizers\":[\"example.com/block\"]}}");
+        m.put("a workload label", "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}");
+        m.put("a workload annotation", "{\"metadata\":{\"annotations\":{\"x\":\"y\"}}}");
+        m.put("replicas", "{\"spec\":{\"replicas\":5}}");
+        m.put("minReadySeconds", "{\"spec\":{\"minReadySeconds\":600}}");
+        m.put("revisionHistoryLimit", "{\"spec\":{\"revisionHistoryLimit\":0}}");
+        m.put("a pod-template label", "{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"x\":\"y\"}}}}}");
+        m.put("another pod-template annotation", "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"team\":\"b\"}}}}}");
+        m.put("a removed pod-template annotation", "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"team\":null}}}}}");
+        m.put("the pod spec", "{\"spec\":{\"template\":{\"spec\":{\"containers\":[{\"name\":\"app\",\"image\":\"evil:1\"}]}}}}");
+        return m;
+    }
+
+    @Test
+    void workloadRestartPolicyAllowsTheRestartAnnotationAndNothingElse() {
+        String ns = "policy-workloads";
+        cluster.installEnforcerIdentity("overlays/restart-workloads");
+        cluster.namespace(ns, Map.of());
+        admin.resource(new DeploymentBuilder().withNewMetadata().withName("worker").withNamespace(ns).endMetadata()
+                .withNewSpec().withNewSelector().addToMatchLabels("app", "worker").endSelector()
+                .withTemplate(template("worker").build()).endSpec().build()).serverSideApply();
+        admin.resource(new StatefulSetBuilder().withNewMetadata().withName("broker").withNamespace(ns).endMetadata()
+                .withNewSpec().withServiceName("broker").withNewSelector().addToMatchLabels("app", "broker").endSelector()
+                .withTemplate(template("broker").build()).endSpec().build()).serverSideApply();
+        String uid = admin.apps().deployments().inNamespace(ns).withName("worker").get().getMetadata().getUid();
+
+        Map<String, String> deployment = new LinkedHashMap<>(forbiddenForBoth(uid));
+        deployment.put("the rollout strategy", "{\"spec\":{\"strategy\":{\"type\":\"Recreate\",\"rollingUpdate\":null}}}");
+        deployment.put("paused", "{\"spec\":{\"paused\":true}}");
+        deployment.put("progressDeadlineSeconds", "{\"spec\":{\"progressDeadlineSeconds\":3600}}");
+        Map<String, String> statefulSet = new LinkedHashMap<>(forbiddenForBoth(uid));
+        statefulSet.put("the update strategy", "{\"spec\":{\"updateStrategy\":{\"type\":\"OnDelete\",\"rollingUpdate\":null}}}");
+        statefulSet.put("the PVC retention policy (Delete: broker data lost on scale-down)",
+                "{\"spec\":{\"persistentVolumeClaimRetentionPolicy\":{\"whenScaled\":\"Delete\",\"whenDeleted\":\"Delete\"}}}");
+        statefulSet.put("the ordinals", "{\"spec\":{\"ordinals\":{\"start\":5}}}");
+
+        List<String> allowed = new ArrayList<>();
+        try (KubernetesClient sa = cluster.serviceAccountClient()) {
+            probe(sa, "Deployment", () -> sa.apps().deployments().inNamespace(ns).withName("worker"), deployment, allowed);
+            probe(sa, "StatefulSet", () -> sa.apps().statefulSets().inNamespace(ns).withName("broker"), statefulSet, allowed);
+            // what the restart itself sends still works
+            String restart = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + RESTARTED_AT + "\":\"2026-12-02T00:00:00Z\"}}}}}";
+            sa.apps().deployments().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), restart);
+            sa.apps().statefulSets().inNamespace(ns).withName("broker").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), restart);
+        }
+        assertEquals(List.of(), allowed, "changes the ServiceAccount could make");
+        assertEquals("2026-12-02T00:00:00Z", admin.apps().deployments().inNamespace(ns).withName("worker").get().getSpec().getTemplate()
+                .getMetadata().getAnnotations().get(RESTARTED_AT));
+        assertEquals("a", admin.apps().statefulSets().inNamespace(ns).withName("broker").get().getSpec().getTemplate()
+                .getMetadata().getAnnotations().get("team"));
+        // the policy binds the ServiceAccount only
+        admin.apps().deployments().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":true}}");
+        assertEquals(Boolean.TRUE, admin.apps().deployments().inNamespace(ns).withName("worker").get().getSpec().getPaused());
+    }
+
+    static void probe(KubernetesClient sa, String kind, java.util.function.Supplier<io.fabric8.kubernetes.client.dsl.Resource<? extends HasMetadata>> r,
+            Map<String, String> forbidden, List<String> allowed) {
+        forbidden.forEach((what, patch) -> {
+            try {
+                r.get().patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                allowed.add(kind + ": " + what);
+            } catch (KubernetesClientException e) {
+                assertEquals(403, e.getCode(), kind + " " + what + ": " + e.getMessage());
+                assertTrue(e.getMessage().contains(RESTART_POLICY), kind + " " + what + ": denied by the policy: " + e.getMessage());
+            }
+        });
+    }
+
+    /** A leaked token may enroll pods only where a namespace opted in, never in a system namespace. */
+    @Test
+    void podPatchPolicyAllowsEnrollmentOnlyInOptedInNamespaces() {
+        cluster.resetEnforcerIdentity();
+        String enroll = "{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":\"ambient\"}}}";
+        Map<String, Map<String, String>> namespaces = new LinkedHashMap<>();
+        namespaces.put("policy-not-opted-in", Map.of());
+        namespaces.put("policy-opted-out", Map.of("zeebe-ambient-enforcer.io/enabled", "false"));
+        namespaces.put("kube-system", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        namespaces.put("istio-system", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        namespaces.put("policy-opted-in", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        List<String> allowed = new ArrayList<>();
+        try (KubernetesClient sa = cluster.serviceAccountClient()) {
+            namespaces.forEach((ns, labels) -> {
+                if (!ns.endsWith("-system")) {
+                    cluster.namespace(ns, labels);
+                } else {
+                    admin.namespaces().withName(ns).edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n).editMetadata()
+                            .addToLabels(labels).endMetadata().build());
+                }
+                admin.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("policy-probe").withNamespace(ns)
+                        .endMetadata().withNewSpec().addNewContainer().withName("w").withImage("w:1").endContainer().endSpec().build())
+                        .serverSideApply();
+                try {
+                    sa.pods().inNamespace(ns).withName("policy-probe").patch(PatchContext.of(PatchType.JSON_MERGE), enroll);
+                    allowed.add(ns);
+                } catch (KubernetesClientException e) {
+                    assertEquals(403, e.getCode(), ns + ": " + e.getMessage());
+                    assertTrue(e.getMessage().contains("zeebe-ambient-enforcer-pod-patches") && e.getMessage().contains(ns),
+                            ns + ": denied by the policy, naming the namespace: " + e.getMessage());
+                }
+            });
+        } finally {
+            for (String ns : List.of("kube-system", "istio-system")) {
+                admin.pods().inNamespace(ns).withName("policy-probe").delete();
+                admin.namespaces().withName(ns).edit(n -> new io.fabric8.kubernetes.api.model.NamespaceBuilder(n).editMetadata()
+                        .removeFromLabels("zeebe-ambient-enforcer.io/enabled").endMetadata().build());
+            }
+        }
+        assertEquals(List.of("policy-opted-in"), allowed);
+    }
+
+    /**
+     * CEL cannot compare "every field but one" of a typed object, so the policy lists the fields:
+     * every property the API server's own schema gives a Deployment's and a StatefulSet's spec and
+     * an ObjectMeta must be compared by it (except what only the API server sets), or this fails
+     * (a new Kubernetes version with a new field).
+     */
+    @Test
+    void workloadRestartPolicyComparesEveryFieldTheApiServerKnows() throws Exception {
+        String policy = Files.readString(Path.of("webhook-config/components/restart-workloads/workload-restart-policy.yaml"));
+        JsonNode schemas = M.readTree(admin.raw("/openapi/v3/apis/apps/v1")).path("components").path("schemas");
+        JsonNode meta = M.readTree(admin.raw("/openapi/v3/api/v1")).path("components").path("schemas")
+                .path("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta").path("properties");
+        assertTrue(meta.size() > 10, "ObjectMeta from the API server");
+        Set<String> missing = new TreeSet<>();
+        for (String spec : List.of("io.k8s.api.apps.v1.DeploymentSpec", "io.k8s.api.apps.v1.StatefulSetSpec")) {
+            JsonNode props = schemas.path(spec).path("properties");
+            assertTrue(props.size() > 5, spec + " from the API server");
+            props.fieldNames().forEachRemaining(f -> {
+                if (!f.equals("template") && !policy.contains("object.spec." + f + " == oldObject.spec." + f)) {
+                    missing.add(spec + "." + f);
+                }
+            });
+        }
+        Set<String> serverSet = Set.of("name", "namespace", "uid", "creationTimestamp", "deletionTimestamp", "resourceVersion",
+                "generation", "managedFields", "selfLink");
+        meta.fieldNames().forEachRemaining(f -> {
+            if (serverSet.contains(f)) {
+                return;
+            }
+            if (!policy.contains("object.metadata." + f + " == oldObject.metadata." + f)) {
+                missing.add("metadata." + f);
+            }
+            if (!f.equals("annotations") && !policy.contains("object.spec.template.metadata." + f + " == oldObject.spec.template.metadata." + f)) {
+                missing.add("spec.template.metadata." + f);
+            }
+        });
+        assertNotNull(schemas.get("io.k8s.api.apps.v1.DeploymentSpec"));
+        if (!missing.isEmpty()) {
+            fail("fields the workload-restart policy does not compare: " + missing);
+        }
+    }
+}
