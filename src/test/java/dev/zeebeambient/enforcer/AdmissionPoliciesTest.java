@@ -214,4 +214,67 @@ class AdmissionPoliciesTest {
             fail("fields the workload-restart policy does not compare: " + missing);
         }
     }
+
+    static final String CA_POLICY = "zeebe-ambient-enforcer-webhook-ca";
+
+    /** Self-managed TLS: the ServiceAccount may inject the caBundle of its webhook, and re-point nothing. */
+    @Test
+    void selfManagedTlsMayChangeOnlyTheCaBundleOfItsWebhook() {
+        cluster.installEnforcerIdentity("overlays/self-managed-tls");
+        cluster.registerWebhook("zeebe-ambient-enforcer", dev.zeebeambient.enforcer.testsupport.Endpoints.MUTATE_URL, "Ignore");
+        String ca = java.util.Base64.getEncoder().encodeToString("x".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        Map<String, String> forbidden = new LinkedHashMap<>();
+        forbidden.put("another URL", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/clientConfig/url\",\"value\":\"https://evil.example:443/\"}]");
+        forbidden.put("failurePolicy Fail (block every pod)", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/failurePolicy\",\"value\":\"Fail\"}]");
+        forbidden.put("another namespaceSelector", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/namespaceSelector\",\"value\":{}}]");
+        forbidden.put("other rules", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/rules/0/operations\",\"value\":[\"CREATE\",\"UPDATE\"]}]");
+        forbidden.put("another timeout", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/timeoutSeconds\",\"value\":30}]");
+        forbidden.put("no matchConditions", "[{\"op\":\"remove\",\"path\":\"/webhooks/0/matchConditions\"}]");
+        forbidden.put("a label", "[{\"op\":\"add\",\"path\":\"/metadata/labels/x\",\"value\":\"y\"}]");
+        forbidden.put("a second webhook", "[{\"op\":\"copy\",\"from\":\"/webhooks/0\",\"path\":\"/webhooks/1\"},"
+                + "{\"op\":\"replace\",\"path\":\"/webhooks/1/name\",\"value\":\"second.example.com\"}]");
+        List<String> allowed = new ArrayList<>();
+        try (KubernetesClient sa = cluster.serviceAccountClient()) {
+            var mwc = sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer");
+            mwc.patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\""
+                    + ca + "\"}]");
+            forbidden.forEach((what, patch) -> {
+                try {
+                    mwc.patch(PatchContext.of(PatchType.JSON), patch);
+                    allowed.add(what);
+                } catch (KubernetesClientException e) {
+                    assertEquals(403, e.getCode(), what + ": " + e.getMessage());
+                    assertTrue(e.getMessage().contains(CA_POLICY), what + ": denied by the policy: " + e.getMessage());
+                }
+            });
+        } finally {
+            cluster.registerWebhook("zeebe-ambient-enforcer", dev.zeebeambient.enforcer.testsupport.Endpoints.MUTATE_URL, "Ignore");
+            cluster.resetEnforcerIdentity();
+        }
+        assertEquals(List.of(), allowed, "changes the ServiceAccount could make to its webhook");
+    }
+
+    @Test
+    void webhookCaPolicyComparesEveryWebhookFieldTheApiServerKnows() throws Exception {
+        String policy = Files.readString(Path.of("webhook-config/overlays/self-managed-tls/webhook-ca-policy.yaml"));
+        JsonNode schemas = M.readTree(admin.raw("/openapi/v3/apis/admissionregistration.k8s.io/v1")).path("components").path("schemas");
+        Set<String> missing = new TreeSet<>();
+        JsonNode hook = schemas.path("io.k8s.api.admissionregistration.v1.MutatingWebhook").path("properties");
+        assertTrue(hook.size() > 8, "MutatingWebhook from the API server");
+        hook.fieldNames().forEachRemaining(f -> {
+            if (!Set.of("name", "clientConfig").contains(f) && !policy.contains("w." + f + " == o." + f)) {
+                missing.add("webhooks[]." + f);
+            }
+        });
+        JsonNode cc = schemas.path("io.k8s.api.admissionregistration.v1.WebhookClientConfig").path("properties");
+        assertTrue(cc.has("caBundle"), "WebhookClientConfig from the API server");
+        cc.fieldNames().forEachRemaining(f -> {
+            if (!f.equals("caBundle") && !policy.contains("w.clientConfig." + f + " == o.clientConfig." + f)) {
+                missing.add("webhooks[].clientConfig." + f);
+            }
+        });
+        if (!missing.isEmpty()) {
+            fail("webhook fields the webhook-ca policy does not compare: " + missing);
+        }
+    }
 }

@@ -22,4 +22,18 @@ class MainTest {
             System.clearProperty("enforcer.self-managed-tls.enabled");
         }
     }
+
+    /**
+     * Dev Services stay off: the Kubernetes extension's manifest step runs whenever they are on and logs
+     * "ERROR ... Cannot apply manifests because the Kubernetes dev service is not running" in every test
+     * build, which a newcomer reads as a failure.
+     */
+    @Test
+    void devServicesAreOffSoNoBuildLogsAnError() throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        try (var in = MainTest.class.getResourceAsStream("/application.properties")) {
+            p.load(in);
+        }
+        assertEquals("false", p.getProperty("quarkus.devservices.enabled"));
+    }
 }

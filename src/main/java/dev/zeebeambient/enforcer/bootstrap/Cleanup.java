@@ -46,11 +46,44 @@ public final class Cleanup {
     }
 
     /**
-     * What bind-chart-service may have written (whether or not it is on now): the DestinationRule for
-     * each chart Service's host (cleaned like ours), and our fields on the chart Service itself,
-     * released here (never deleted: Helm owns it). Nothing is reported where nothing of ours is.
+     * Our binding fields on each chart Service (bind-chart-service, whether or not it is on now),
+     * released where our field manager still owns fields there: never deleted (Helm owns the
+     * Service), and on its own, so that nothing else failing (a missing CRD, no RBAC for the
+     * DestinationRule) keeps the Service pointing at a waypoint that cleanup then deletes.
      */
-    private List<GenericKubernetesResource> chartObjects(String manager, List<Outcome> out) {
+    public List<Outcome> releaseChartServices() {
+        String manager = config.bootstrap().fieldManager();
+        List<Outcome> out = new ArrayList<>();
+        for (Target t : config.targets()) {
+            String name = config.chartServiceName(t);
+            if (name.equals(t.name())) {
+                continue;
+            }
+            String ref = "Service " + t.namespace() + "/" + name;
+            try {
+                var chart = client.services().inNamespace(t.namespace()).withName(name).get();
+                if (chart == null || chart.getMetadata().getManagedFields() == null
+                        || chart.getMetadata().getManagedFields().stream().noneMatch(f -> manager.equals(f.getManager()))) {
+                    continue; // nothing of ours there
+                }
+                GenericKubernetesResource empty = new GenericKubernetesResource();
+                empty.setApiVersion("v1");
+                empty.setKind("Service");
+                empty.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(t.namespace()).build());
+                client.resource(empty).fieldManager(manager).serverSideApply();
+                out.add(new Outcome(ref, Result.RELEASED, "the chart's Service: our waypoint binding removed, the rest kept"));
+            } catch (KubernetesClientException e) {
+                out.add(new Outcome(ref, Result.ERROR, "our waypoint binding (istio.io/use-waypoint, appProtocol) is still on it and "
+                        + "could not be released (HTTP " + e.getCode() + ": " + e.getMessage() + "); grant the bind-chart-service Role "
+                        + "again, or remove it yourself: kubectl -n " + t.namespace() + " label service " + name
+                        + " istio.io/use-waypoint-"));
+            }
+        }
+        return out;
+    }
+
+    /** The DestinationRule bind-chart-service writes for each chart Service's host, where it exists (each read on its own). */
+    private List<GenericKubernetesResource> chartDestinationRules(List<Outcome> out) {
         List<GenericKubernetesResource> candidates = new ArrayList<>();
         for (Target t : config.targets()) {
             String name = config.chartServiceName(t);
@@ -63,36 +96,44 @@ public final class Cleanup {
                 if (client.resource(dr).get() != null) {
                     candidates.add(dr);
                 }
-                var chart = client.services().inNamespace(t.namespace()).withName(name).get();
-                if (chart != null && chart.getMetadata().getManagedFields() != null
-                        && chart.getMetadata().getManagedFields().stream().anyMatch(f -> manager.equals(f.getManager()))) {
-                    GenericKubernetesResource empty = new GenericKubernetesResource();
-                    empty.setApiVersion("v1");
-                    empty.setKind("Service");
-                    empty.setMetadata(new ObjectMetaBuilder().withName(name).withNamespace(t.namespace()).build());
-                    client.resource(empty).fieldManager(manager).serverSideApply();
-                    out.add(new Outcome("Service " + t.namespace() + "/" + name, Result.RELEASED,
-                            "the chart's Service: our waypoint binding removed, the rest kept"));
-                }
             } catch (KubernetesClientException e) {
                 // 404: kind not installed; 403: without bind-chart-service's RBAC nothing of ours can be there
                 if (e.getCode() != 404 && e.getCode() != 403) {
-                    out.add(new Outcome("Service " + t.namespace() + "/" + name, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
+                    out.add(new Outcome(DesiredState.ref(dr), Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
                 }
             }
         }
         return candidates;
     }
 
+    /** bind-chart-service turned off: release the chart Services and remove their DestinationRules (what cleanup does for them). */
+    public List<Outcome> unbindChartServices() {
+        List<Outcome> out = releaseChartServices();
+        clean(chartDestinationRules(out), out, false);
+        return out;
+    }
+
     public List<Outcome> run() {
-        String manager = config.bootstrap().fieldManager();
         // every object we could have written, whatever the selectors were
         Map<Target, Map<String, String>> any = config.targets().stream()
                 .collect(Collectors.toMap(t -> t, t -> Map.of("any", "any")));
-        List<Outcome> out = new ArrayList<>();
+        // the chart Services first: while one still points at the waypoint, the waypoint stays
+        List<Outcome> out = releaseChartServices();
+        boolean chartStillBound = out.stream().anyMatch(o -> o.result() == Result.ERROR);
         List<GenericKubernetesResource> candidates = new ArrayList<>(DesiredState.build(config, any));
-        candidates.addAll(chartObjects(manager, out));
+        candidates.addAll(chartDestinationRules(out));
+        clean(candidates, out, chartStillBound);
+        return out;
+    }
+
+    private void clean(List<GenericKubernetesResource> candidates, List<Outcome> out, boolean keepWaypoint) {
+        String manager = config.bootstrap().fieldManager();
         for (GenericKubernetesResource desired : candidates) {
+            if (keepWaypoint && desired.getKind().equals("Gateway")) {
+                out.add(new Outcome(DesiredState.ref(desired), Result.KEPT, "a chart Service still points at it "
+                        + "(istio.io/use-waypoint) and its binding could not be released; run cleanup again once it is"));
+                continue;
+            }
             String ref = DesiredState.ref(desired);
             try {
                 GenericKubernetesResource live = client.resource(desired).get();
@@ -142,6 +183,5 @@ public final class Cleanup {
                 }
             }
         }
-        return out;
     }
 }

@@ -80,6 +80,19 @@ public final class Convergence {
                         ApplyResult.NOT_LEADER, "another replica holds the lease and writes"));
             }
         }
+        if (!config.bootstrap().bindChartService() && write && mayWrite.getAsBoolean()) {
+            // turned off (or never on): whatever binding of ours is still on a chart Service goes, on its own
+            for (Cleanup.Outcome o : new Cleanup(client, config).unbindChartServices()) {
+                if (o.result() == Cleanup.Result.ERROR) {
+                    problems.add("bind-chart-service is off: " + o.ref() + ": " + o.detail());
+                } else if (o.result() == Cleanup.Result.RELEASED || o.result() == Cleanup.Result.DELETED) {
+                    wrote = true;
+                    resources.add(new BootstrapStatus.ResourceStatus(o.ref(), o.result() == Cleanup.Result.RELEASED, true,
+                            ApplyResult.UPDATED, "bind-chart-service is off: " + o.result().tag()
+                                    + (o.detail() == null ? "" : " (" + o.detail() + ")")));
+                }
+            }
+        }
         List<BootstrapStatus.GatewayStatus> gateways = new ArrayList<>();
         List<BootstrapStatus.ServiceStatus> services = new ArrayList<>();
         for (String ns : config.targets().stream().map(Target::namespace).distinct().toList()) {

@@ -1,6 +1,7 @@
 package dev.zeebeambient.enforcer.admission;
 
 import dev.zeebeambient.enforcer.testsupport.Endpoints;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -177,5 +178,28 @@ class HostileInputTest {
         }
         // and the server still serves everyone else
         https().body(clientReview().toString()).post("/mutate").then().statusCode(200);
+        // the 408 is timed and counted like every other response
+        Eventually.await(() -> httpCount("408") >= 1, 5, "the 408 counted: " + httpCount("408"));
+    }
+
+    /** {@code zeebe_ambient_admission_http_seconds_count{code}} from the management port (0 if absent). */
+    static double httpCount(String code) {
+        String metrics = Endpoints.management().get("/q/metrics").asString();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^zeebe_ambient_admission_http_seconds_count\\{code=\"" + code
+                + "\"[^}]*} (\\S+)$", java.util.regex.Pattern.MULTILINE).matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    @Test
+    void everyResponseIsCountedByStatusAtTheHttpLayer() {
+        double bad = httpCount("400");
+        double ok = httpCount("200");
+        https().body("null").post("/mutate").then().statusCode(400);
+        https().body("{").post("/mutate").then().statusCode(400);
+        https().body(clientReview().toString()).post("/mutate").then().statusCode(200);
+        Eventually.await(() -> httpCount("400") >= bad + 2 && httpCount("200") >= ok + 1, 5,
+                "400 and 200 counted: " + httpCount("400") + ", " + httpCount("200"));
+        String metrics = Endpoints.management().get("/q/metrics").asString();
+        assertTrue(metrics.contains("zeebe_ambient_admission_http_seconds_bucket{code=\"400\""), "with latency buckets");
     }
 }

@@ -171,4 +171,81 @@ class BindChartServiceTest {
             leadership.begin();
         }
     }
+
+    static boolean bound() {
+        Service s = chart();
+        return s != null && "waypoint".equals(s.getMetadata().getLabels().get("istio.io/use-waypoint"));
+    }
+
+    static Map<String, Cleanup.Outcome> byRef(List<Cleanup.Outcome> outcomes) {
+        return outcomes.stream().collect(Collectors.toMap(Cleanup.Outcome::ref, o -> o, (a, b) -> a));
+    }
+
+    /**
+     * Our binding on the chart's Service is released on its own: when the feature is turned off (next
+     * pass), and by cleanup even without the DestinationRule CRD. Without the component's RBAC it
+     * cannot be, and cleanup says so and keeps the waypoint the Service still points at.
+     */
+    @Test
+    void theBindingIsReleasedOnItsOwn() throws Exception {
+        KubeTestCluster cluster = KubeTestCluster.get();
+        KubernetesClient admin = cluster.client();
+        cluster.installCrds();
+        cluster.waypointGatewayClass();
+        kubectlApply(chartService("helm.sh/chart: camunda-platform-10.0.0"));
+        Eventually.await(leadership::isLeader, 30, "leadership");
+        String svc = "Service camunda/" + CHART;
+
+        // 1. turned off: the next pass releases the binding and removes the chart host's DestinationRule
+        assertEquals("converged", bootstrapper.passOnce().phase().tag());
+        assertTrue(bound());
+        EnforcerConfig off = dev.zeebeambient.enforcer.testsupport.TestConfig.with(Map.of("enforcer.bootstrap.enabled", "true",
+                "enforcer.bootstrap.bind-chart-service", "false"));
+        BootstrapStatus s = new Convergence(app, off).pass(true);
+        assertFalse(bound(), "released when the feature is off");
+        assertNull(port(chart(), 26500).getAppProtocol());
+        assertEquals("Helm", chart().getMetadata().getLabels().get("app.kubernetes.io/managed-by"));
+        assertNull(admin.genericKubernetesResources("networking.istio.io/v1", "DestinationRule").inNamespace("camunda")
+                .withName(CHART).get(), "the chart host's DestinationRule removed");
+        assertTrue(s.resources().stream().anyMatch(r -> r.ref().equals(svc) && r.message().contains("bind-chart-service is off")),
+                String.valueOf(s.resources()));
+        assertTrue(new Convergence(app, off).pass(true).resources().stream().noneMatch(r -> r.ref().equals(svc)),
+                "nothing of ours left: nothing more to do");
+
+        // 2. cleanup without the DestinationRule CRD still releases the Service
+        assertEquals("converged", bootstrapper.passOnce().phase().tag());
+        assertTrue(bound());
+        admin.apiextensions().v1().customResourceDefinitions().withName("destinationrules.networking.istio.io").delete();
+        Eventually.await(() -> admin.apiextensions().v1().customResourceDefinitions().withName("destinationrules.networking.istio.io")
+                .get() == null, 30, "CRD gone");
+        leadership.end();
+        try {
+            Map<String, Cleanup.Outcome> r = byRef(new Cleanup(app, config).run());
+            assertEquals(Cleanup.Result.RELEASED, r.get(svc).result(), r.toString());
+            assertFalse(bound());
+        } finally {
+            cluster.reinstallCrds();
+            leadership.begin();
+        }
+
+        // 3. without the component's RBAC: a clear error, and the waypoint it points at is kept
+        Eventually.await(leadership::isLeader, 30, "leadership");
+        assertEquals("converged", bootstrapper.passOnce().phase().tag());
+        assertTrue(bound());
+        cluster.installEnforcerIdentity("base");
+        leadership.end();
+        try {
+            Map<String, Cleanup.Outcome> r = byRef(new Cleanup(app, config).run());
+            assertEquals(Cleanup.Result.ERROR, r.get(svc).result(), r.toString());
+            assertTrue(r.get(svc).detail().contains("HTTP 403") && r.get(svc).detail().contains("kubectl -n camunda label service "
+                    + CHART + " istio.io/use-waypoint-"), r.get(svc).detail());
+            assertEquals(Cleanup.Result.KEPT, r.get("Gateway camunda/waypoint").result(), r.toString());
+            assertNotNull(admin.genericKubernetesResources("gateway.networking.k8s.io/v1", "Gateway").inNamespace("camunda")
+                    .withName("waypoint").get(), "the waypoint the chart Service points at stays");
+            assertTrue(bound());
+        } finally {
+            cluster.installEnforcerIdentity("overlays/bind-chart-service");
+            leadership.begin();
+        }
+    }
 }
