@@ -230,7 +230,7 @@ class ManifestsTest {
     void podPatchPolicyLetsTheServiceAccountChangeOnlyTheEnrollment() throws Exception {
         cluster.resetEnforcerIdentity();
         String ns = "policy-apps";
-        cluster.namespace(ns, Map.of());
+        cluster.namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true")); // the policy allows enrollment only where opted in
         admin.resource(new PodBuilder().withNewMetadata().withName("worker").withNamespace(ns).addToLabels("app", "worker")
                 .addToAnnotations("team", "a").endMetadata()
                 .withNewSpec().addNewContainer().withName("w").withImage("w:1").endContainer().endSpec().build()).serverSideApply();

@@ -154,6 +154,22 @@ class AdmissionThroughApiServerTest {
         }
     }
 
+    /** A sidecar-injected namespace: a client opting out of the sidecar is enrolled at admission; an injected one is not. */
+    @Test
+    void sidecarOptOutClientInAnInjectionNamespaceIsEnrolledAtAdmission() {
+        String ns = "e2e-injected";
+        KubeTestCluster.get().namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true", "istio-injection", "enabled"));
+        Eventually.await(() -> "ambient".equals(labels(k8s.pods().inNamespace(ns).resource(clientPod("optout-probe").editMetadata()
+                .addToLabels("sidecar.istio.io/inject", "false").endMetadata().build()).dryRun().create()).get(MODE)), 15,
+                "the webhook sees the new namespace");
+        Pod optedOut = k8s.pods().inNamespace(ns).resource(clientPod("no-sidecar").editMetadata()
+                .addToLabels("sidecar.istio.io/inject", "false").endMetadata().build()).create();
+        assertEquals("ambient", labels(optedOut).get(MODE));
+        assertEquals("admission", optedOut.getMetadata().getAnnotations().get("zeebe-ambient-enforcer.io/enrolled-by"));
+        Pod injected = k8s.pods().inNamespace(ns).resource(clientPod("with-sidecar").build()).create();
+        assertNull(labels(injected).get(MODE), "the sidecar wins over ambient");
+    }
+
     @Test
     void namespaceWithoutOptInIsUntouched() {
         Pod stored = k8s.pods().inNamespace(PLAIN).resource(clientPod("plain-worker").build()).create();

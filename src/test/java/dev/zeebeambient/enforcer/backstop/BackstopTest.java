@@ -148,6 +148,33 @@ class BackstopTest {
                 "one Event, and the backstop did not patch it again");
         assertEquals(created.getMetadata().getResourceVersion(),
                 k8s.pods().inNamespace(ns).withName("admitted").get().getMetadata().getResourceVersion());
+        // a failover (here: this replica loses and regains the Lease) lists the pod again: not a second Event
+        leadership.end();
+        leadership.begin();
+        await(leadership::isLeader, 30, "leadership back");
+        await(() -> "watching".equals(watch("Pods in " + ns)), 15, "watching again");
+        Eventually.stays(() -> enrolledEvents(ns).stream().filter(e -> e.getInvolvedObject().getName().equals("admitted"))
+                .mapToInt(Event::getCount).sum() == 1, Duration.ofSeconds(3), "no second Event after the new leadership");
+    }
+
+    /** Lose and regain the Lease in quick succession: the backstop ends up leading (watching and enrolling), whatever order its callbacks ran in. */
+    @Test
+    void quickLeadershipChangesLeaveTheBackstopLeading() {
+        String ns = "backstop-flap";
+        KubeTestCluster.get().namespace(ns, Map.of());
+        await(leadership::isLeader, 30, "leadership");
+        for (int i = 0; i < 5; i++) {
+            leadership.end();
+            leadership.begin();
+        }
+        await(leadership::isLeader, 30, "leadership back");
+        await(() -> Endpoints.management().get("/status").jsonPath().getString("backstop.role").startsWith("leader: watching"), 15,
+                "the backstop leads");
+        k8s.pods().inNamespace(ns).resource(pod("after-flap", true).build()).create(); // not opted in: no webhook call
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(() -> "ambient".equals(labels(ns, "after-flap").get(MODE)), 30, "and enrolls");
+        assertEquals("backstop", k8s.pods().inNamespace(ns).withName("after-flap").get().getMetadata().getAnnotations()
+                .get("zeebe-ambient-enforcer.io/enrolled-by"));
     }
 
     /** Issue 13 §1: running clients of the chart's own Service are listed per namespace, not enrolled. */
