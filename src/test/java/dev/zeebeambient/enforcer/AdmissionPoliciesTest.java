@@ -3,7 +3,6 @@ package dev.zeebeambient.enforcer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
-import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
@@ -101,8 +100,10 @@ class AdmissionPoliciesTest {
 
         List<String> allowed = new ArrayList<>();
         try (KubernetesClient sa = cluster.serviceAccountClient()) {
-            probe(sa, "Deployment", () -> sa.apps().deployments().inNamespace(ns).withName("worker"), deployment, allowed);
-            probe(sa, "StatefulSet", () -> sa.apps().statefulSets().inNamespace(ns).withName("broker"), statefulSet, allowed);
+            probe("Deployment", p -> sa.apps().deployments().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.JSON_MERGE), p),
+                    deployment, RESTART_POLICY, allowed);
+            probe("StatefulSet", p -> sa.apps().statefulSets().inNamespace(ns).withName("broker").patch(PatchContext.of(PatchType.JSON_MERGE), p),
+                    statefulSet, RESTART_POLICY, allowed);
             // what the restart itself sends still works
             String restart = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + RESTARTED_AT + "\":\"2026-12-02T00:00:00Z\"}}}}}";
             sa.apps().deployments().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.STRATEGIC_MERGE), restart);
@@ -118,15 +119,16 @@ class AdmissionPoliciesTest {
         assertEquals(Boolean.TRUE, admin.apps().deployments().inNamespace(ns).withName("worker").get().getSpec().getPaused());
     }
 
-    static void probe(KubernetesClient sa, String kind, java.util.function.Supplier<io.fabric8.kubernetes.client.dsl.Resource<? extends HasMetadata>> r,
-            Map<String, String> forbidden, List<String> allowed) {
-        forbidden.forEach((what, patch) -> {
+    /** Sends each forbidden patch; each must be a 403 from {@code policy}. The ones that went through are added to {@code allowed}. */
+    static void probe(String kind, java.util.function.Consumer<String> patch, Map<String, String> forbidden, String policy,
+            List<String> allowed) {
+        forbidden.forEach((what, p) -> {
             try {
-                r.get().patch(PatchContext.of(PatchType.JSON_MERGE), patch);
+                patch.accept(p);
                 allowed.add(kind + ": " + what);
             } catch (KubernetesClientException e) {
                 assertEquals(403, e.getCode(), kind + " " + what + ": " + e.getMessage());
-                assertTrue(e.getMessage().contains(RESTART_POLICY), kind + " " + what + ": denied by the policy: " + e.getMessage());
+                assertTrue(e.getMessage().contains(policy), kind + " " + what + ": denied by the policy: " + e.getMessage());
             }
         });
     }
@@ -238,15 +240,7 @@ class AdmissionPoliciesTest {
             var mwc = sa.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer");
             mwc.patch(PatchContext.of(PatchType.JSON), "[{\"op\":\"add\",\"path\":\"/webhooks/0/clientConfig/caBundle\",\"value\":\""
                     + ca + "\"}]");
-            forbidden.forEach((what, patch) -> {
-                try {
-                    mwc.patch(PatchContext.of(PatchType.JSON), patch);
-                    allowed.add(what);
-                } catch (KubernetesClientException e) {
-                    assertEquals(403, e.getCode(), what + ": " + e.getMessage());
-                    assertTrue(e.getMessage().contains(CA_POLICY), what + ": denied by the policy: " + e.getMessage());
-                }
-            });
+            probe("webhook", p -> mwc.patch(PatchContext.of(PatchType.JSON), p), forbidden, CA_POLICY, allowed);
         } finally {
             cluster.registerWebhook("zeebe-ambient-enforcer", dev.zeebeambient.enforcer.testsupport.Endpoints.MUTATE_URL, "Ignore");
             cluster.resetEnforcerIdentity();

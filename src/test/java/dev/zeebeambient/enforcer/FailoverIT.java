@@ -40,7 +40,8 @@ class FailoverIT {
     static final Duration RETRY = Duration.ofSeconds(Long.getLong("failover.retry", 1));
     static final String DR = "networking.istio.io/v1";
     /** An HTTP 403 or an RBAC denial (not the digits 403 inside a thread name). */
-    static final java.util.regex.Pattern DENIED = java.util.regex.Pattern.compile("(?<![0-9])403(?![0-9])|[Ff]orbidden");
+    /** An HTTP 403 or "Forbidden" (not the milliseconds of a log timestamp: "00:46:01,403" once failed this test). */
+    static final java.util.regex.Pattern DENIED = java.util.regex.Pattern.compile("(?<![0-9,.:])403(?![0-9])|[Ff]orbidden");
 
     static KubeTestCluster cluster;
     static KubernetesClient admin;

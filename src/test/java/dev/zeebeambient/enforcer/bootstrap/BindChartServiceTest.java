@@ -102,6 +102,14 @@ class BindChartServiceTest {
         assertEquals(0, p.exitValue(), out);
     }
 
+    /** The CRDs, the waypoint GatewayClass, the chart's Service as Helm applies it, and this replica leading. */
+    void chartInstalledAndLeading() throws Exception {
+        KubeTestCluster.get().installCrds();
+        KubeTestCluster.get().waypointGatewayClass();
+        kubectlApply(chartService("helm.sh/chart: camunda-platform-10.0.0"));
+        Eventually.await(leadership::isLeader, 30, "leadership");
+    }
+
     static Service chart() {
         return KubeTestCluster.get().client().services().inNamespace("camunda").withName(CHART).get();
     }
@@ -119,10 +127,7 @@ class BindChartServiceTest {
     void chartServiceIsBoundNextToHelmAndReleasedByCleanup() throws Exception {
         KubeTestCluster cluster = KubeTestCluster.get();
         KubernetesClient admin = cluster.client();
-        cluster.installCrds();
-        cluster.waypointGatewayClass();
-        kubectlApply(chartService("helm.sh/chart: camunda-platform-10.0.0"));
-        Eventually.await(leadership::isLeader, 30, "leadership");
+        chartInstalledAndLeading();
 
         BootstrapStatus s = bootstrapper.passOnce();
         assertEquals("converged", s.phase().tag(), s.error());
@@ -190,10 +195,7 @@ class BindChartServiceTest {
     void theBindingIsReleasedOnItsOwn() throws Exception {
         KubeTestCluster cluster = KubeTestCluster.get();
         KubernetesClient admin = cluster.client();
-        cluster.installCrds();
-        cluster.waypointGatewayClass();
-        kubectlApply(chartService("helm.sh/chart: camunda-platform-10.0.0"));
-        Eventually.await(leadership::isLeader, 30, "leadership");
+        chartInstalledAndLeading();
         String svc = "Service camunda/" + CHART;
 
         // 1. turned off: the next pass releases the binding and removes the chart host's DestinationRule
