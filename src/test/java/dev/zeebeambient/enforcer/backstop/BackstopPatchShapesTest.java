@@ -64,7 +64,18 @@ class BackstopPatchShapesTest {
             annotations.put(LAST_APPLIED, M.writeValueAsString(shape));
         }
         ObjectNode spec = (ObjectNode) pod.get("spec");
-        spec.remove(List.of("serviceAccountName", "serviceAccount", "nodeName"));
+        spec.remove(List.of("serviceAccount", "nodeName"));
+        if (meta.has("annotations") && meta.get("annotations").has("kubernetes.io/config.mirror")) {
+            spec.put("nodeName", "node-1"); // the API server requires it of a mirror pod
+        }
+        spec.put("serviceAccountName", "default"); // a projected token volume needs one
+        for (String list : List.of("containers", "initContainers")) {
+            spec.path(list).forEach(c -> {
+                if (!c.hasNonNull("image")) {
+                    ((ObjectNode) c).put("image", "app:1"); // the decider's test pods may leave it out
+                }
+            });
+        }
         return M.treeToValue(pod, Pod.class);
     }
 

@@ -138,10 +138,10 @@ class BackstopPoliciesTest {
         Decision notYet = new Decision(Reason.NOT_A_CLIENT, "no address of a target gateway in the pod spec", Optional.empty());
         Reconcile.Recheck missing = (Reconcile.Recheck) Reconcile.after(new Outcome(notYet, true, Set.of(),
                 Set.of(SourceRef.configMap("zeebe"))), false, true, "me");
-        assertTrue(missing.why().contains("not there (yet): [ConfigMap zeebe]"), missing.why());
+        assertTrue(missing.why().contains("not there (yet): [" + SourceRef.configMap("zeebe") + "]"), missing.why());
         Reconcile.Recheck unreadable = (Reconcile.Recheck) Reconcile.after(new Outcome(notYet, true, Set.of(SourceRef.configMap("slow"))),
                 false, true, "me");
-        assertTrue(unreadable.why().contains("not readable in time: [ConfigMap slow]"), unreadable.why());
+        assertTrue(unreadable.why().contains("not readable in time: [" + SourceRef.configMap("slow") + "]"), unreadable.why());
         // bounded: 1 s doubling, capped, then given up until the pod changes or the resync
         assertEquals(Optional.of(Duration.ofSeconds(1)), Reconcile.SOURCE_RETRY.afterFailures(1));
         assertEquals(Optional.of(Duration.ofMinutes(1)), Reconcile.SOURCE_RETRY.afterFailures(9));
