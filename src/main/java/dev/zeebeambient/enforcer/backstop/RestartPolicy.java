@@ -43,8 +43,9 @@ public record RestartPolicy(Duration interval, Duration perWorkload) {
         if (!containersRan) {
             return Optional.of("its containers had not run yet, so no connection was opened outside the waypoint");
         }
+        // whole seconds on both sides: a pod of the same second may be from before the restart (its rollout replaces it)
         if (podCreated != null && ourLastRestart != null
-                && !podCreated.isBefore(ourLastRestart.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
+                && podCreated.isAfter(ourLastRestart.truncatedTo(java.time.temporal.ChronoUnit.SECONDS))) {
             return Optional.of("it was created after the enforcer restarted the workload (" + ourLastRestart + ") and still "
                     + "missed at admission; another restart would only repeat that");
         }

@@ -79,10 +79,11 @@ class RestartWorkloadsTest {
     /** Creates the pod and reports its container running, as the kubelet would (no kubelet runs here). */
     static Pod running(KubernetesClient k8s, Pod pod) {
         Pod created = k8s.resource(pod).create();
-        created.setStatus(new io.fabric8.kubernetes.api.model.PodStatusBuilder().withPhase("Running").addNewContainerStatus()
-                .withName("app").withImage("app:1").withImageID("").withReady(true).withRestartCount(0).withNewState().withNewRunning()
-                .withStartedAt("2026-01-01T00:00:00Z").endRunning().endState().endContainerStatus().build());
-        return k8s.pods().inNamespace(created.getMetadata().getNamespace()).resource(created).updateStatus();
+        // a merge patch of the status subresource, not an update: the backstop may have labelled the pod meanwhile
+        return k8s.pods().inNamespace(created.getMetadata().getNamespace()).withName(created.getMetadata().getName())
+                .subresource("status").patch(PatchContext.of(PatchType.JSON_MERGE), """
+                        {"status": {"phase": "Running", "containerStatuses": [{"name": "app", "image": "app:1", "imageID": "",
+                          "ready": true, "restartCount": 0, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}""");
     }
 
     static String restartedAt(Map<String, String> annotations) {
@@ -187,14 +188,24 @@ class RestartWorkloadsTest {
 
         // the rollout's pods, missed at admission again (the webhook is still not there), and a later scale-up
         Thread.sleep(1100); // creation timestamps have whole seconds: clearly after the restart
-        ReplicaSet next = k8s.resource(new ReplicaSetBuilder(looper).editMetadata().withName("looper-2").withUid(null)
-                .withResourceVersion(null).withCreationTimestamp(null).endMetadata().build()).create();
-        running(k8s, podOf.apply("looper-2-a", next));
+        ReplicaSet next = k8s.resource(new ReplicaSetBuilder().withNewMetadata().withName("looper-2").withNamespace(ns)
+                .withOwnerReferences(looper.getMetadata().getOwnerReferences()).endMetadata().withSpec(looper.getSpec()).build()).create();
+        // each new pod is seen running at once, as a pod the kubelet started before the backstop got to it: created while
+        // the namespace is not watched, then the namespace opts in again
+        java.util.function.Consumer<String> runningPod = name -> {
+            cluster.namespace(ns, Map.of());
+            Eventually.await(() -> BackstopTest.watch("Pods in " + ns) == null, 15, "not watched");
+            running(k8s, podOf.apply(name, next));
+            cluster.namespace(ns, Map.of(OPT_IN, "true"));
+            Eventually.await(() -> "ambient".equals(k8s.pods().inNamespace(ns).withName(name).get().getMetadata().getLabels()
+                    .get("istio.io/dataplane-mode")), 15, name + " enrolled by the backstop");
+        };
+        runningPod.accept("looper-2-a");
         long until = System.nanoTime() + Duration.ofSeconds(25).toNanos(); // 2.5 windows of 10 s
         int i = 0;
         while (System.nanoTime() < until) {
-            Thread.sleep(6000);
-            running(k8s, podOf.apply("looper-2-scale-" + i++, next));
+            Thread.sleep(5000);
+            runningPod.accept("looper-2-scale-" + i++);
             assertEquals(first, restartedAtOf(k8s, ns, "looper"), "restarted again (events: " + eventsAbout(ns, "looper-2") + ")");
         }
         Eventually.await(() -> k8s.pods().inNamespace(ns).list().getItems().stream().allMatch(p ->
