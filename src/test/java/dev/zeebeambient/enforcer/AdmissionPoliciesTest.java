@@ -3,6 +3,7 @@ package dev.zeebeambient.enforcer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
 import io.fabric8.kubernetes.api.model.apps.DeploymentBuilder;
 import io.fabric8.kubernetes.api.model.apps.StatefulSetBuilder;
@@ -290,6 +291,52 @@ class AdmissionPoliciesTest {
         });
         if (!missing.isEmpty()) {
             fail("webhook fields the webhook-ca policy does not compare: " + missing);
+        }
+    }
+
+    /**
+     * The manifests repeat values of the configuration (the opt-in label, the excluded namespaces, the
+     * enforcer's namespace and ServiceAccount, the annotation prefix, the targets' namespace, the enroll
+     * key); each copy must equal the mapping's default, or this fails.
+     */
+    @Test
+    void theManifestsRepeatTheConfigurationsDefaultsExactly() throws Exception {
+        var config = dev.zeebeambient.enforcer.testsupport.TestConfig.defaults();
+        String[] optIn = config.namespaceOptInLabel().split("=", 2);
+        Set<String> excluded = new TreeSet<>(config.excludedNamespaces());
+        excluded.add(config.ownNamespace());
+        String user = "system:serviceaccount:" + config.ownNamespace() + ":zeebe-ambient-enforcer";
+        String prefix = config.reasonAnnotation().substring(0, config.reasonAnnotation().indexOf('/') + 1);
+        List<HasMetadata> base = cluster.render("base");
+
+        var hook = base.stream().filter(o -> o instanceof io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration)
+                .map(o -> ((io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration) o).getWebhooks().get(0))
+                .findFirst().orElseThrow();
+        assertEquals(Map.of(optIn[0], optIn[1]), hook.getNamespaceSelector().getMatchLabels());
+        assertEquals(excluded, new TreeSet<>(hook.getNamespaceSelector().getMatchExpressions().stream()
+                .filter(e -> e.getKey().equals("kubernetes.io/metadata.name")).findFirst().orElseThrow().getValues()));
+        assertEquals(config.ownNamespace(), hook.getClientConfig().getService().getNamespace());
+        String condition = hook.getMatchConditions().get(0).getExpression();
+        Set<String> targetNamespaces = new TreeSet<>();
+        config.targets().forEach(t -> targetNamespaces.add(t.namespace()));
+        targetNamespaces.forEach(ns -> assertTrue(condition.contains("request.namespace == '" + ns + "'"), condition));
+        assertTrue(condition.contains("'" + config.podEnrollKey() + "' in object.metadata.labels"), condition);
+
+        String podPolicy = Files.readString(Path.of("webhook-config/base/pod-patch-policy.yaml"));
+        assertTrue(podPolicy.contains("'" + optIn[0] + "' in namespaceObject.metadata.labels"), "opt-in key");
+        assertTrue(podPolicy.contains("namespaceObject.metadata.labels['" + optIn[0] + "'] == '" + optIn[1] + "'"), "opt-in value");
+        java.util.regex.Matcher list = java.util.regex.Pattern.compile("namespaceObject\\.metadata\\.name in \\[([^\\]]*)]").matcher(podPolicy);
+        assertTrue(list.find(), "excluded namespaces in the pod-patch policy");
+        assertEquals(excluded, new TreeSet<>(java.util.Arrays.stream(list.group(1).split(",")).map(x -> x.trim().replace("'", "")).toList()));
+        assertTrue(podPolicy.contains("k.startsWith('" + prefix + "')"), "annotation prefix " + prefix);
+
+        for (String policy : List.of("webhook-config/base/pod-patch-policy.yaml",
+                "webhook-config/components/restart-workloads/workload-restart-policy.yaml",
+                "webhook-config/overlays/self-managed-tls/webhook-ca-policy.yaml")) {
+            String yaml = Files.readString(Path.of(policy));
+            java.util.regex.Matcher users = java.util.regex.Pattern.compile("request\\.userInfo\\.username == '([^']*)'").matcher(yaml);
+            assertTrue(users.find(), policy);
+            assertEquals(user, users.group(1), policy);
         }
     }
 }
