@@ -127,4 +127,27 @@ class TrimmedPodDecisionTest {
         assertNull(t.getMetadata().getName());
         assertEquals(TestConfig.rules().optInKey(), "zeebe-ambient-enforcer.io/enabled");
     }
+
+    /** Whether a pod's containers ever ran (the workload restart reads it) survives the projection and the store. */
+    @Test
+    void theProjectionKnowsWhetherAContainerRan() {
+        java.util.function.Function<io.fabric8.kubernetes.api.model.ContainerState, Boolean> ran = state -> {
+            Pod p = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().withPhase("Running")
+                    .addNewContainerStatus().withName("app").withState(state).endContainerStatus().endStatus().build();
+            return PodProjection.containersRan(TrimmedPodStore.decode(TrimmedPodStore.encode(PodProjection.trim(p))));
+        };
+        assertTrue(ran.apply(new io.fabric8.kubernetes.api.model.ContainerStateBuilder().withNewRunning().withStartedAt("2026-01-01T00:00:00Z")
+                .endRunning().build()));
+        assertTrue(ran.apply(new io.fabric8.kubernetes.api.model.ContainerStateBuilder().withNewTerminated().withExitCode(1).endTerminated()
+                .build()));
+        assertEquals(false, ran.apply(new io.fabric8.kubernetes.api.model.ContainerStateBuilder().withNewWaiting().withReason("ContainerCreating")
+                .endWaiting().build()));
+        Pod restarted = new PodBuilder().withNewMetadata().withName("p").endMetadata().withNewStatus().addNewInitContainerStatus()
+                .withName("init").withNewState().withNewWaiting().endWaiting().endState().withNewLastState().withNewTerminated()
+                .withExitCode(0).endTerminated().endLastState().endInitContainerStatus().endStatus().build();
+        assertTrue(PodProjection.containersRan(TrimmedPodStore.decode(TrimmedPodStore.encode(PodProjection.trim(restarted)))),
+                "an init container that ran before (lastState) counts");
+        assertEquals(false, PodProjection.containersRan(PodProjection.trim(new PodBuilder().withNewMetadata().withName("new")
+                .endMetadata().build())));
+    }
 }
