@@ -1,5 +1,7 @@
 package dev.zeebeambient.enforcer;
 
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.install.EnrollPolicy;
 import dev.zeebeambient.enforcer.tls.Pki;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -29,6 +31,10 @@ public final class Main {
     }
 
     public static void main(String... args) throws Exception {
+        if (args.length > 0 && args[0].equals(RENDER_ENROLL_POLICY)) {
+            System.out.print(renderEnrollPolicy());
+            return;
+        }
         warmKubernetesModel();
         SmallRyeConfig config = bootConfig();
         if (config.getOptionalValue("enforcer.self-managed-tls.enabled", Boolean.class).orElse(false)) {
@@ -66,6 +72,16 @@ public final class Main {
         t.start();
     }
 
+    /** {@code java -jar quarkus-run.jar render-enroll-policy}: the in-API-server enrollment policy for this configuration, as YAML. */
+    static final String RENDER_ENROLL_POLICY = "render-enroll-policy";
+
+    /** The enroll policy for the configuration as the enforcer would read it (environment, system properties, files). */
+    static String renderEnrollPolicy() throws IOException {
+        SmallRyeConfig config = bootConfigBuilder().withMapping(EnforcerConfig.class).addDiscoveredInterceptors()
+                .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter()).build();
+        return EnrollPolicy.render(config.getConfigMapping(EnforcerConfig.class));
+    }
+
     static final String CERT = "quarkus.tls.admission.key-store.pem.0.cert";
     static final String KEY = "quarkus.tls.admission.key-store.pem.0.key";
 
@@ -76,6 +92,10 @@ public final class Main {
      * path or the self-managed switch set any of these ways reaches the placeholder step too.
      */
     static SmallRyeConfig bootConfig() throws IOException {
+        return bootConfigBuilder().build();
+    }
+
+    private static SmallRyeConfigBuilder bootConfigBuilder() throws IOException {
         String profile = System.getProperty("quarkus.profile", System.getenv().getOrDefault("QUARKUS_PROFILE", "prod"));
         SmallRyeConfigBuilder b = new SmallRyeConfigBuilder().addDefaultSources().withProfile(profile);
         URL packaged = Main.class.getClassLoader().getResource("application.properties");
@@ -86,6 +106,6 @@ public final class Main {
         if (Files.exists(local)) {
             b.withSources(new PropertiesConfigSource(local.toUri().toURL(), 260));
         }
-        return b.build();
+        return b;
     }
 }

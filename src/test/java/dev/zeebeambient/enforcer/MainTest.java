@@ -36,4 +36,18 @@ class MainTest {
         }
         assertEquals("false", p.getProperty("quarkus.devservices.enabled"));
     }
+
+    /** {@code render-enroll-policy} renders the in-API-server policy from the configuration the enforcer would read. */
+    @Test
+    void theEnrollPolicyIsRenderedFromTheEnforcersConfiguration() throws Exception {
+        System.setProperty("enforcer.targets", "zeebe-prod/gw-grpc:26600");
+        try {
+            String yaml = Main.renderEnrollPolicy();
+            org.junit.jupiter.api.Assertions.assertTrue(yaml.contains("'zeebe-prod/gw-grpc:26600'"), yaml);
+            org.junit.jupiter.api.Assertions.assertTrue(yaml.contains("kind: MutatingAdmissionPolicyBinding"), yaml);
+            org.junit.jupiter.api.Assertions.assertFalse(yaml.contains("camunda-zeebe-gateway-grpc"), "the default target is not in it");
+        } finally {
+            System.clearProperty("enforcer.targets");
+        }
+    }
 }

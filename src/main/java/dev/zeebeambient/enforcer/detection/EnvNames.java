@@ -31,8 +31,9 @@ public final class EnvNames {
             "CAMUNDATASKLISTZEEBEGATEWAYADDRESS",
             "CAMUNDATASKLISTZEEBEBROKERCONTACTPOINT");
 
-    /** Web Modeler: {@code CAMUNDA_MODELER_CLUSTERS_<n>_URL_GRPC} / {@code ..._URL_ZEEBE_GRPC}. */
-    private static final Pattern MODELER = Pattern.compile("CAMUNDAMODELERCLUSTERS\\d+URL(ZEEBE)?GRPC");
+    /** Web Modeler: {@code CAMUNDA_MODELER_CLUSTERS_<n>_URL_GRPC} / {@code ..._URL_ZEEBE_GRPC} (whole normalised name). */
+    public static final String MODELER_PATTERN = "CAMUNDAMODELERCLUSTERS\\d+URL(ZEEBE)?GRPC";
+    private static final Pattern MODELER = Pattern.compile(MODELER_PATTERN);
 
     /** Go client / zbctl split form: host in {@code ZEEBE_HOST}, port in {@code ZEEBE_PORT}. */
     public static final String HOST = "ZEEBEHOST";
@@ -45,6 +46,11 @@ public final class EnvNames {
 
     public static String normalise(String name) {
         return name == null ? "" : SEPARATORS.matcher(name.toUpperCase(Locale.ROOT)).replaceAll("");
+    }
+
+    /** The documented gateway-address names, normalised (the admission policy repeats them). */
+    public static java.util.Set<String> addressNames() {
+        return ADDRESS_NAMES;
     }
 
     /** A documented gateway-address variable or property (any spelling). */

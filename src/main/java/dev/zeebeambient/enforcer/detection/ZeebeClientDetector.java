@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  */
 public final class ZeebeClientDetector {
 
-    static final int DEFAULT_ZEEBE_PORT = 26500;
+    public static final int DEFAULT_ZEEBE_PORT = 26500;
     static final String ROOT_CA = "kube-root-ca.crt";
 
     private final AddressMatcher matcher;

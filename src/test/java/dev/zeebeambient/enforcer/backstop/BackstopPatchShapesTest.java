@@ -2,7 +2,6 @@ package dev.zeebeambient.enforcer.backstop;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeebeambient.enforcer.kube.DecisionService;
 import dev.zeebeambient.enforcer.kube.NamespaceCache;
 import dev.zeebeambient.enforcer.leader.Leadership;
@@ -42,7 +41,6 @@ class BackstopPatchShapesTest {
 
     static final ObjectMapper M = new ObjectMapper();
     static final String NS = "backstop-shapes";
-    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 
     @Inject
     Leadership leadership;
@@ -50,34 +48,6 @@ class BackstopPatchShapesTest {
     DecisionService decisions;
     @Inject
     NamespaceCache namespaces;
-
-    /** The shape as a client creates it: no server-set fields, no status. */
-    static Pod creatable(JsonNode shape, String name, boolean applied) throws Exception {
-        ObjectNode pod = shape.deepCopy();
-        pod.remove("status");
-        ObjectNode meta = pod.has("metadata") && pod.get("metadata").isObject() ? (ObjectNode) pod.get("metadata") : pod.putObject("metadata");
-        meta.retain("labels", "annotations", "ownerReferences");
-        meta.put("name", name);
-        if (applied) {
-            // kubectl apply -f: the only annotation is the last-applied configuration
-            ObjectNode annotations = meta.putObject("annotations");
-            annotations.put(LAST_APPLIED, M.writeValueAsString(shape));
-        }
-        ObjectNode spec = (ObjectNode) pod.get("spec");
-        spec.remove(List.of("serviceAccount", "nodeName"));
-        if (meta.has("annotations") && meta.get("annotations").has("kubernetes.io/config.mirror")) {
-            spec.put("nodeName", "node-1"); // the API server requires it of a mirror pod
-        }
-        spec.put("serviceAccountName", "default"); // a projected token volume needs one
-        for (String list : List.of("containers", "initContainers")) {
-            spec.path(list).forEach(c -> {
-                if (!c.hasNonNull("image")) {
-                    ((ObjectNode) c).put("image", "app:1"); // the decider's test pods may leave it out
-                }
-            });
-        }
-        return M.treeToValue(pod, Pod.class);
-    }
 
     static Map<String, String> map(Map<String, String> m) {
         return m == null ? Map.of() : m;
@@ -100,7 +70,7 @@ class BackstopPatchShapesTest {
         for (Map.Entry<String, JsonNode> shape : PodShapes.all().entrySet()) {
             for (boolean applied : List.of(false, true)) {
                 String name = "shape-" + i + (applied ? "-applied" : "");
-                Pod p = k8s.pods().inNamespace(NS).resource(creatable(shape.getValue(), name, applied)).create();
+                Pod p = k8s.pods().inNamespace(NS).resource(PodShapes.creatable(shape.getValue(), name, applied)).create();
                 created.put(name + " (" + shape.getKey() + ")", p);
             }
             i++;

@@ -21,7 +21,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 public final class PodShapes {
 
-    static final ObjectMapper M = new ObjectMapper();
+    static final String LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
+
+    public static final ObjectMapper M = new ObjectMapper();
 
     private PodShapes() {
     }
@@ -94,4 +96,36 @@ public final class PodShapes {
         assertTrue(pods.size() > 25, "pods: " + pods.size());
         return pods;
     }
+
+    /**
+     * The shape as a client creates it: no server-set fields, no status, valid for the API server; with
+     * {@code applied}, as {@code kubectl apply -f} leaves it (its only annotation the last-applied configuration).
+     */
+    public static io.fabric8.kubernetes.api.model.Pod creatable(JsonNode shape, String name, boolean applied) throws Exception {
+        ObjectNode pod = shape.deepCopy();
+        pod.remove("status");
+        ObjectNode meta = pod.has("metadata") && pod.get("metadata").isObject() ? (ObjectNode) pod.get("metadata") : pod.putObject("metadata");
+        meta.retain("labels", "annotations", "ownerReferences");
+        meta.put("name", name);
+        if (applied) {
+            // kubectl apply -f: the only annotation is the last-applied configuration
+            ObjectNode annotations = meta.putObject("annotations");
+            annotations.put(LAST_APPLIED, M.writeValueAsString(shape));
+        }
+        ObjectNode spec = (ObjectNode) pod.get("spec");
+        spec.remove(List.of("serviceAccount", "nodeName"));
+        if (meta.has("annotations") && meta.get("annotations").has("kubernetes.io/config.mirror")) {
+            spec.put("nodeName", "node-1"); // the API server requires it of a mirror pod
+        }
+        spec.put("serviceAccountName", "default"); // a projected token volume needs one
+        for (String list : List.of("containers", "initContainers")) {
+            spec.path(list).forEach(c -> {
+                if (!c.hasNonNull("image")) {
+                    ((ObjectNode) c).put("image", "app:1"); // the decider's test pods may leave it out
+                }
+            });
+        }
+        return M.treeToValue(pod, io.fabric8.kubernetes.api.model.Pod.class);
+    }
+
 }

@@ -1,0 +1,276 @@
+package dev.zeebeambient.enforcer.install;
+
+import dev.zeebeambient.enforcer.config.EnforcerConfig;
+import dev.zeebeambient.enforcer.decision.Rules;
+import dev.zeebeambient.enforcer.detection.EnvNames;
+import dev.zeebeambient.enforcer.detection.Target;
+import dev.zeebeambient.enforcer.detection.ZeebeClientDetector;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+
+/**
+ * The MutatingAdmissionPolicy (Kubernetes 1.36+) that enrolls, inside the API server and without a
+ * webhook call, the pods whose own spec names a target literally in an env value; rendered from the
+ * configuration, so that the policy and the enforcer cannot disagree about targets, opt-in label,
+ * excluded namespaces, enroll key or annotations ({@code webhook-config/components/enroll-policy} is
+ * this output for the defaults; a test fails when it drifts).
+ * <p>
+ * It only ever enrolls a pod the enforcer would enroll (a strict subset: {@code EnrollPolicyTest}
+ * compares both on every test pod through the real API server): an env value counts when it is the
+ * container's effective value for that name (the last entry with the name), literal (no
+ * {@code valueFrom}, no {@code $(VAR)}), and the whole value, as the detector trims and lower-cases
+ * it, is a target address: optional scheme ({@code http(s)}, {@code grpc(s)}, {@code zeebe}) or gRPC
+ * target prefix ({@code dns:}, {@code dns://authority/}, {@code passthrough:///}), host
+ * {@code svc.ns}, {@code svc.ns.svc}, {@code svc.ns.svc.<domain>} (or {@code svc} in the target's
+ * namespace), optional trailing dot, the target port or none, optional trailing slash. Anything the
+ * enforcer decides with more than the pod (ConfigMaps, Secrets, {@code $(VAR)}, args and commands,
+ * host/port pairs) is left to the webhook, and so is every pod any skip rule could concern:
+ * mirror, hostNetwork, an enroll key at all, sidecar hints, a target's own namespace.
+ */
+public final class EnrollPolicy {
+
+    public static final String NAME = "zeebe-ambient-enforcer-enroll";
+    public static final String ORIGIN = "policy";
+
+    private EnrollPolicy() {
+    }
+
+    /** The policy and its binding, as YAML. */
+    public static String render(EnforcerConfig config) {
+        Rules rules = Rules.from(config);
+        String by = config.reasonAnnotation().contains("/")
+                ? config.reasonAnnotation().substring(0, config.reasonAnnotation().indexOf('/') + 1) + "enrolled-by"
+                : "enrolled-by";
+        TreeSet<String> excluded = new TreeSet<>(rules.excludedNamespaces());
+        TreeSet<String> targetNamespaces = config.targets().stream().map(Target::namespace).collect(Collectors.toCollection(TreeSet::new));
+        String key = rules.enrollKey();
+
+        StringBuilder y = new StringBuilder();
+        y.append("""
+                # Generated from the enforcer's configuration (EnrollPolicy.render): do not edit; EnrollPolicyTest
+                # fails when this file and the configuration's defaults disagree. Kubernetes 1.36 or later.
+                # Enrolls, inside the API server and with no webhook call, pods whose own env names a target
+                # literally; everything else (and every pod a skip rule could concern) is left to the webhook,
+                # which the API server calls after this policy (its objectSelector skips pods this labelled).
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: MutatingAdmissionPolicy
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  # an error (a pod beyond the CEL cost budget, say) skips the policy: the webhook decides
+                  failurePolicy: Ignore
+                  reinvocationPolicy: Never
+                  matchConstraints:
+                    resourceRules:
+                      - apiGroups: [""]
+                        apiVersions: [v1]
+                        operations: [CREATE]
+                        resources: [pods]
+                  matchConditions:
+                """.formatted(NAME));
+        condition(y, "not-in-a-target-namespace", "!(request.namespace in " + list(targetNamespaces) + ")");
+        condition(y, "not-a-mirror-pod", "!has(object.metadata.annotations) || !('kubernetes.io/config.mirror' in object.metadata.annotations)");
+        condition(y, "not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork");
+        condition(y, "no-enroll-key", "(!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels))"
+                + " && (!has(object.metadata.annotations) || !('" + key + "' in object.metadata.annotations))");
+        condition(y, "no-sidecar-hint", "(!has(object.metadata.annotations) || !('sidecar.istio.io/status' in object.metadata.annotations"
+                + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
+                + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
+                + " || 'istio.io/rev' in object.metadata.labels))");
+        y.append("  variables:\n");
+        variable(y, "nsLabels", "has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}");
+        variable(y, "sidecarNamespace", "('istio-injection' in variables.nsLabels && variables.nsLabels['istio-injection'] == 'enabled')"
+                + " || ('istio.io/rev' in variables.nsLabels && !('istio-injection' in variables.nsLabels"
+                + " && variables.nsLabels['istio-injection'] == 'disabled'))");
+        variable(y, "containers", "(has(object.spec.initContainers) ? object.spec.initContainers : [])"
+                + " + (has(object.spec.containers) ? object.spec.containers : [])");
+        // an env entry whose value is a literal target address and is the container's effective one (the last of its name)
+        // cheapest first (CEL counts the cost of every step; 10 containers x 200 env vars must fit): a plain substring
+        // test of the lower-cased value rules out almost every value before the regex, whose cost grows with its length
+        String mentions = config.targets().stream().map(t -> "e.value.lowerAscii().contains('" + t.name().toLowerCase(Locale.ROOT) + "')")
+                .distinct().collect(Collectors.joining(" || ", "(", ")"));
+        String address = "has(e.value) && !has(e.valueFrom) && " + mentions + " && e.value.matches(" + raw(addressRegex(config))
+                + ") && !(" + normalised("e.name") + " in ['" + EnvNames.HOST + "', '" + EnvNames.PORT + "'])";
+        String effective = "c.env.filter(x, x.name == e.name)[size(c.env.filter(x, x.name == e.name)) - 1] == e";
+        // the containers that have one (init containers first, as the detector reads them), and the first one's entries
+        variable(y, "hits", "variables.containers.filter(c, has(c.env) && c.env.exists(e, " + address + " && " + effective + "))");
+        variable(y, "env", "size(variables.hits) == 0 ? [] : variables.hits.map(c, c.env.filter(e, " + address + " && " + effective
+                + "))[0]");
+        variable(y, "target", targetExpression(config));
+        variable(y, "known", "size(variables.env) > 0 && (" + normalised("variables.env[0].name") + " in "
+                + list(new TreeSet<>(EnvNames.addressNames())) + " || " + normalised("variables.env[0].name")
+                + ".matches(" + raw("^" + EnvNames.MODELER_PATTERN + "$") + "))");
+        // zbctl / Go client split form: ZEEBE_HOST (a host, no port) and ZEEBE_PORT (absent: 26500), both literal, each
+        // once, in a container without envFrom (which could hold either)
+        String host = "e.name.size() > 0 && " + normalised("e.name") + " == '" + EnvNames.HOST + "'";
+        String port = "e.name.size() > 0 && " + normalised("e.name") + " == '" + EnvNames.PORT + "'";
+        List<String> pairs = new ArrayList<>();
+        for (Target t : config.targets()) {
+            // without ZEEBE_PORT the detector (like zbctl) assumes 26500: a target on another port needs it set
+            String portSet = t.port() == ZeebeClientDetector.DEFAULT_ZEEBE_PORT ? "" : "size(c.env.filter(e, " + port + ")) == 1 && ";
+            pairs.add("(" + portSet + "c.env.filter(e, " + host + ").all(e, e.value.matches(" + raw(hostRegex(t, config.clusterDomain()))
+                    + ")) && c.env.filter(e, " + port + ").all(e, e.value.matches(" + raw(portRegex(t)) + ")))");
+        }
+        variable(y, "pairs", "variables.containers.filter(c, !has(c.envFrom) && has(c.env)"
+                + " && size(c.env.filter(e, " + host + ")) == 1 && size(c.env.filter(e, " + port + ")) <= 1"
+                + " && c.env.filter(e, " + host + " || " + port + ").all(e, has(e.value) && !has(e.valueFrom))"
+                + " && (" + String.join(" || ", pairs) + "))");
+        variable(y, "reason", "size(variables.env) > 0"
+                + " ? 'container ' + variables.hits[0].name + ': env ' + variables.env[0].name + (variables.known ? '' : ' (value)')"
+                + " + ' -> ' + variables.target"
+                + " : size(variables.pairs) == 0 ? ''"
+                + " : 'container ' + variables.pairs[0].name + ': env ' + variables.pairs[0].env.filter(e, " + host
+                + ")[0].name + variables.pairs[0].env.filter(e, " + port + ").map(e, ' + env ' + e.name).join('') + ' -> '"
+                + " + " + pairTargetExpression(config));
+        y.append("""
+                  mutations:
+                    - patchType: ApplyConfiguration
+                      applyConfiguration:
+                        expression: |-
+                          variables.reason != '' && !variables.sidecarNamespace
+                            ? Object{metadata: Object.metadata{
+                                labels: {'istio.io/dataplane-mode': 'ambient'},
+                                annotations: {'%s': variables.reason, '%s': '%s'}}}
+                            : Object{}
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: MutatingAdmissionPolicyBinding
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  policyName: %s
+                  matchResources:
+                    # the webhook's: opted-in namespaces, not excluded, not already ambient or none
+                    namespaceSelector:
+                      matchLabels:
+                        %s: "%s"
+                      matchExpressions:
+                        - key: kubernetes.io/metadata.name
+                          operator: NotIn
+                          values: %s
+                        - key: istio.io/dataplane-mode
+                          operator: NotIn
+                          values: [ambient, none]
+                    objectSelector:
+                      matchExpressions:
+                        - key: istio.io/dataplane-mode
+                          operator: DoesNotExist
+                """.formatted(config.reasonAnnotation(), by, ORIGIN, NAME, NAME, rules.optInKey(), rules.optInValue(),
+                excluded.stream().collect(Collectors.joining(", ", "[", "]"))));
+        return y.toString();
+    }
+
+    /** {@code ns/name:port} of the first target the env value names (as the webhook's reason annotation writes it). */
+    private static String targetExpression(EnforcerConfig config) {
+        List<Target> targets = config.targets();
+        StringBuilder e = new StringBuilder("size(variables.env) == 0 ? '' : ");
+        for (int i = 0; i < targets.size(); i++) {
+            Target t = targets.get(i);
+            if (i == targets.size() - 1) {
+                e.append("'").append(t).append("'");
+            } else {
+                e.append("variables.env[0].value.matches(").append(raw(addressRegex(List.of(t), config.clusterDomain()))).append(") ? '")
+                        .append(t).append("' : ");
+            }
+        }
+        return e.toString();
+    }
+
+    /** {@code ns/name:port} of the first target a split-form pair names. */
+    private static String pairTargetExpression(EnforcerConfig config) {
+        List<Target> targets = config.targets();
+        StringBuilder e = new StringBuilder();
+        for (int i = 0; i < targets.size() - 1; i++) {
+            Target t = targets.get(i);
+            e.append("variables.pairs[0].env.exists(e, e.value.matches(").append(raw(hostRegex(t, config.clusterDomain())))
+                    .append(")) ? '").append(t).append("' : ");
+        }
+        return e.append("'").append(targets.get(targets.size() - 1)).append("'").toString();
+    }
+
+    /** A bare host as {@code AddressMatcher.matchHost} accepts it: trimmed, lower-cased, one trailing dot. */
+    static String hostRegex(Target t, String clusterDomain) {
+        return "^[\\x00-\\x20]*" + hosts(t, clusterDomain) + "\\.?[\\x00-\\x20]*$";
+    }
+
+    /** A port as {@code Integer.parseInt(value.trim())} reads it, equal to the target's. */
+    static String portRegex(Target t) {
+        return "^[\\x00-\\x20]*\\+?0*" + t.port() + "[\\x00-\\x20]*$";
+    }
+
+    private static String hosts(Target t, String clusterDomain) {
+        String domain = clusterDomain.toLowerCase(Locale.ROOT).replaceAll("^\\.+|\\.+$", "");
+        String base = t.name() + "." + t.namespace();
+        return "(?:" + ci(base) + "(?:" + ci(".svc") + "(?:" + ci("." + domain) + ")?)?)";
+    }
+
+    private static void condition(StringBuilder y, String name, String expression) {
+        y.append("    - name: ").append(name).append("\n      expression: |-\n        ").append(expression).append("\n");
+    }
+
+    private static void variable(StringBuilder y, String name, String expression) {
+        y.append("    - name: ").append(name).append("\n      expression: |-\n        ").append(expression).append("\n");
+    }
+
+    /** {@code EnvNames.normalise} in CEL: upper-case, without {@code .}, {@code -} and {@code _}. */
+    private static String normalised(String name) {
+        return name + ".upperAscii().replace('.', '').replace('-', '').replace('_', '')";
+    }
+
+    private static String list(java.util.Collection<String> values) {
+        return values.stream().map(v -> "'" + v + "'").collect(Collectors.joining(", ", "[", "]"));
+    }
+
+    private static String raw(String regex) {
+        if (regex.contains("'")) {
+            throw new IllegalArgumentException("a quote in a generated regex: " + regex);
+        }
+        return "r'" + regex + "'";
+    }
+
+    static String addressRegex(EnforcerConfig config) {
+        return addressRegex(config.targets(), config.clusterDomain());
+    }
+
+    /**
+     * RE2 for a whole env value that {@code AddressMatcher.matchValue} accepts for one of {@code targets}
+     * in a pod outside the targets' namespaces (the policy never runs there): Java's {@code trim()} (characters
+     * up to U+0020) and {@code toLowerCase(Locale.ROOT)} (ASCII letters, and the Kelvin sign for {@code k})
+     * spelled out, never RE2's {@code (?i)}, whose Unicode folding accepts more than Java's lower-casing.
+     */
+    static String addressRegex(List<Target> targets, String clusterDomain) {
+        List<String> alternatives = new ArrayList<>();
+        for (Target t : targets) {
+            String hosts = hosts(t, clusterDomain);
+            String port = Integer.toString(t.port());
+            String zeros = port.length() < 5 ? "0{0," + (5 - port.length()) + "}" : "";
+            alternatives.add(hosts + "\\.?(?::" + zeros + port + ")?");
+        }
+        String prefix = "(?:(?:" + ci("http") + "[sS]?|" + ci("grpc") + "[sS]?|" + ci("zeebe") + ")://|" + ci("dns") + "://[^/]*/|"
+                + ci("passthrough") + ":///|" + ci("dns") + ":)?";
+        return "^[\\x00-\\x20]*" + prefix + "(?:" + String.join("|", alternatives) + ")/?[\\x00-\\x20]*$";
+    }
+
+    /** A literal matched as Java's {@code toLowerCase(Locale.ROOT)} would see it. */
+    private static String ci(String lowerCase) {
+        StringBuilder b = new StringBuilder();
+        for (char c : lowerCase.toLowerCase(Locale.ROOT).toCharArray()) {
+            if (c >= 'a' && c <= 'z') {
+                b.append('[').append(c).append(Character.toUpperCase(c)).append(c == 'k' ? "\\x{212A}" : "").append(']');
+            } else if (Character.isLetterOrDigit(c) || c == '-') {
+                b.append(c);
+            } else {
+                b.append('\\').append(c);
+            }
+        }
+        return b.toString();
+    }
+}

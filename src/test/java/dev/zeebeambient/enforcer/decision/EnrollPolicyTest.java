@@ -1,0 +1,344 @@
+package dev.zeebeambient.enforcer.decision;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.zeebeambient.enforcer.detection.ResolvedSources;
+import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
+import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
+import dev.zeebeambient.enforcer.testsupport.PodShapes;
+import dev.zeebeambient.enforcer.testsupport.TestConfig;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodBuilder;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The in-API-server enrollment ({@code webhook-config/components/enroll-policy}, a
+ * MutatingAdmissionPolicy) evaluated by the real kube-apiserver: generated from the configuration,
+ * it never enrolls a pod the enforcer would not (every test pod, every address form and look-alike),
+ * enrolls every literal env address form, and enrolls clients while the enforcer is down.
+ */
+class EnrollPolicyTest {
+
+    static final Path SHIPPED = Path.of("webhook-config/components/enroll-policy/enroll-policy.yaml");
+    static final String NS = "enroll-policy-apps";
+    static final Map<String, String> OPTED_IN = Map.of("zeebe-ambient-enforcer.io/enabled", "true");
+    static final String MODE = "istio.io/dataplane-mode";
+    static final String BY = "zeebe-ambient-enforcer.io/enrolled-by";
+    static final String REASON = "zeebe-ambient-enforcer.io/enrolled-because";
+
+    static KubeTestCluster cluster;
+    static KubernetesClient admin;
+
+    static List<HasMetadata> install(String yaml) {
+        List<HasMetadata> objects = admin.load(new ByteArrayInputStream(yaml.getBytes(StandardCharsets.UTF_8))).items();
+        objects.forEach(o -> admin.resource(o).fieldManager("enforcer-tests").forceConflicts().serverSideApply());
+        return objects;
+    }
+
+    @BeforeAll
+    static void installThePolicy() throws Exception {
+        cluster = KubeTestCluster.get();
+        admin = cluster.client();
+        cluster.namespace(NS, OPTED_IN);
+        if (Boolean.getBoolean("enroll-policy.update")) {
+            Files.writeString(SHIPPED, EnrollPolicy.render(TestConfig.defaults()));
+        }
+        install(Files.readString(SHIPPED));
+        Eventually.await(() -> "policy".equals(annotations(dryRun(client("probe", "ZEEBE_ADDRESS",
+                "camunda-zeebe-gateway-grpc.camunda:26500"))).get(BY)), 30, "the API server applies the policy");
+    }
+
+    @AfterAll
+    static void removeThePolicy() {
+        // other tests expect the webhook to decide every pod
+        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding")
+                .withName(EnrollPolicy.NAME).delete();
+        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
+    }
+
+    static Pod client(String name, String env, String value) {
+        return new PodBuilder().withNewMetadata().withName(name).endMetadata().withNewSpec().addNewContainer().withName("app")
+                .withImage("app:1").addNewEnv().withName(env).withValue(value).endEnv().endContainer().endSpec().build();
+    }
+
+    static Pod dryRun(Pod p) {
+        return admin.pods().inNamespace(NS).resource(p).dryRun().create();
+    }
+
+    static Map<String, String> labels(Pod p) {
+        return p.getMetadata().getLabels() == null ? Map.of() : p.getMetadata().getLabels();
+    }
+
+    static Map<String, String> annotations(Pod p) {
+        return p.getMetadata().getAnnotations() == null ? Map.of() : p.getMetadata().getAnnotations();
+    }
+
+    static Decision decide(Pod p) {
+        return new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(p, NS, OPTED_IN, Map.of(), ResolvedSources.NONE,
+                List.of()));
+    }
+
+    @Test
+    void theShippedPolicyIsRenderedFromTheConfiguration() throws Exception {
+        String rendered = EnrollPolicy.render(TestConfig.defaults());
+        assertEquals(rendered, Files.readString(SHIPPED),
+                "generated from the configuration: mvn test -Dtest=EnrollPolicyTest -Denroll-policy.update=true rewrites it");
+    }
+
+    /** The component stacks on the base like the others, and the API server accepts what it renders. */
+    @Test
+    void theComponentRendersWithTheBaseAndIsAccepted() throws Exception {
+        Path dir = Path.of("target", "enroll-policy-kustomization");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [../../webhook-config/base]
+                components: [../../webhook-config/components/enroll-policy]
+                """);
+        List<HasMetadata> objects = cluster.render(dir);
+        List<String> kinds = objects.stream().map(HasMetadata::getKind).toList();
+        assertTrue(kinds.contains("MutatingAdmissionPolicy") && kinds.contains("MutatingAdmissionPolicyBinding")
+                && kinds.contains("MutatingWebhookConfiguration"), kinds.toString());
+        for (HasMetadata o : objects) {
+            if (o.getKind().startsWith("MutatingAdmissionPolicy")) {
+                assertEquals(EnrollPolicy.NAME, admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts().serverSideApply()
+                        .getMetadata().getName());
+            }
+        }
+    }
+
+    /** Every address form the detector accepts in a literal env value, and look-alikes it rejects. */
+    static Map<String, String> values() {
+        Map<String, String> v = new LinkedHashMap<>();
+        List<String> hosts = List.of("camunda-zeebe-gateway-grpc.camunda", "camunda-zeebe-gateway-grpc.camunda.svc",
+                "camunda-zeebe-gateway-grpc.camunda.svc.cluster.local", "camunda-zeebe-gateway-grpc.camunda.svc.cluster.local.",
+                "CAMUNDA-Zeebe-Gateway-GRPC.Camunda.SVC");
+        List<String> prefixes = List.of("", "http://", "https://", "grpc://", "grpcs://", "zeebe://", "HTTPS://", "dns:", "dns:///",
+                "dns://10.0.0.10:53/", "passthrough:///");
+        for (String h : hosts) {
+            for (String pre : prefixes) {
+                for (String port : List.of(":26500", "")) {
+                    for (String post : List.of("", "/")) {
+                        v.put(pre + h + port + post, pre + h + port + post);
+                    }
+                }
+            }
+        }
+        v.put("padded", "  camunda-zeebe-gateway-grpc.camunda:26500\t");
+        // look-alikes: none of these is a target address
+        for (String s : List.of("camunda-zeebe-gateway-grpc.camunda:26501", "camunda-zeebe-gateway-grpc.other:26500",
+                "camunda-zeebe-gateway-grpc:26500", "my-camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda.svc.example.org:26500",
+                "http://proxy/camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:26500/path",
+                "camunda-zeebe-gateway.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:", "camunda-zeebe-gateway-grpc.camunda..",
+                "dns://camunda-zeebe-gateway-grpc.camunda:26500", "dns:http://camunda-zeebe-gateway-grpc.camunda:26500",
+                "ftp://camunda-zeebe-gateway-grpc.camunda:26500", "$(HOST):26500", "camunda-zeebe-gateway-grpc.camunda:$(PORT)",
+                "\u00a0camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda.\u017fvc:26500",
+                "camunda-zee\u212Ae-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:26500 --tls", "")) {
+            v.put("look-alike " + s, s);
+        }
+        return v;
+    }
+
+    /** The test pods: every shape the tests know, and each address form under a documented, an unknown and a host variable name. */
+    static Map<String, Pod> corpus() throws Exception {
+        Map<String, Pod> pods = new LinkedHashMap<>();
+        int i = 0;
+        for (Map.Entry<String, JsonNode> shape : PodShapes.all().entrySet()) {
+            pods.put("shape " + shape.getKey(), PodShapes.creatable(shape.getValue(), "shape-" + i++, false));
+        }
+        for (MatchConditionTest.Entry e : MatchConditionTest.corpus()) {
+            pods.put("match-condition " + e.what(), PodShapes.creatable(PodShapes.M.valueToTree(e.pod()), "mc-" + i++, false));
+        }
+        for (Map.Entry<String, String> v : values().entrySet()) {
+            for (String env : List.of("ZEEBE_ADDRESS", "camunda.client.zeebe.grpc-address", "MY_SETTING", "ZEEBE_HOST", "zeebe-port")) {
+                pods.put("env " + env + "=" + v.getKey(), client("v-" + i++, env, v.getValue()));
+            }
+        }
+        // the effective value is the last entry of a name; an init container counts; valueFrom never does
+        pods.put("overridden literal", new PodBuilder(client("o-" + i++, "ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500"))
+                .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue("other:26500").endEnv().endContainer()
+                .endSpec().build());
+        pods.put("overriding literal", new PodBuilder(client("o-" + i++, "ZEEBE_ADDRESS", "other:26500"))
+                .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500")
+                .endEnv().endContainer().endSpec().build());
+        pods.put("init container", new PodBuilder(client("o-" + i++, "PLAIN", "x")).editSpec().addNewInitContainer().withName("wait")
+                .withImage("busybox").addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv()
+                .endInitContainer().endSpec().build());
+        pods.put("fieldRef then literal", new PodBuilder(client("o-" + i++, "NS", "x")).editSpec().editFirstContainer().editFirstEnv()
+                .withValue(null).withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom()
+                .endEnv().addNewEnv().withName("ADDR").withValue("camunda-zeebe-gateway-grpc.$(NS):26500").endEnv().endContainer().endSpec()
+                .build());
+        // the split form: ZEEBE_HOST (+ ZEEBE_PORT)
+        for (String h : List.of("camunda-zeebe-gateway-grpc.camunda", " Camunda-Zeebe-Gateway-Grpc.camunda.svc.cluster.local. ",
+                "camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc", "http://camunda-zeebe-gateway-grpc.camunda")) {
+            for (String port : java.util.Arrays.asList(null, "26500", " 026500", "+26500", "26501", "x", "$(P)")) {
+                Pod p = client("h-" + i++, "ZEEBE_HOST", h);
+                if (port != null) {
+                    p = new PodBuilder(p).editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_PORT").withValue(port).endEnv()
+                            .endContainer().endSpec().build();
+                }
+                pods.put("pair ZEEBE_HOST=" + h + " ZEEBE_PORT=" + port, p);
+            }
+        }
+        pods.put("envFrom (could hold ZEEBE_PORT: left to the webhook) with a ZEEBE_HOST pair", new PodBuilder(client("h-" + i++, "ZEEBE_HOST", "camunda-zeebe-gateway-grpc.camunda")).editSpec()
+                .editFirstContainer().addNewEnvFrom().withNewConfigMapRef().withName("zeebe-env").endConfigMapRef().endEnvFrom().endContainer()
+                .endSpec().build());
+        pods.put("pair, host twice", new PodBuilder(client("h-" + i++, "ZEEBE_HOST", "camunda-zeebe-gateway-grpc.camunda")).editSpec()
+                .editFirstContainer().addNewEnv().withName("zeebe.host").withValue("other").endEnv().endContainer().endSpec().build());
+        // skip rules the policy leaves to the webhook
+        Pod literal = client("s", "ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500");
+        pods.put("opt-out", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("zeebe-ambient-enforcer.io/enroll", "false")
+                .endMetadata().build());
+        pods.put("opt-out annotation", new PodBuilder(literal).editMetadata().withName("s-" + i++)
+                .addToAnnotations("zeebe-ambient-enforcer.io/enroll", "FALSE ").endMetadata().build());
+        pods.put("sidecar requested", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("sidecar.istio.io/inject", "true")
+                .endMetadata().build());
+        pods.put("sidecar present", new PodBuilder(literal).editMetadata().withName("s-" + i++)
+                .addToAnnotations("sidecar.istio.io/status", "{}").endMetadata().build());
+        pods.put("revision label", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("istio.io/rev", "canary")
+                .endMetadata().build());
+        pods.put("hostNetwork", new PodBuilder(literal).editMetadata().withName("s-" + i++).endMetadata().editSpec().withHostNetwork(true)
+                .endSpec().build());
+        pods.put("none", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels(MODE, "none").endMetadata().build());
+        return pods;
+    }
+
+    /**
+     * Through the real API server: the policy never enrolls a pod the enforcer would not (0 false
+     * positives), enrolls every literal env form the enforcer enrolls, with the webhook's reason, and
+     * reports how much of the enforcer's enrollments in the corpus it covers.
+     */
+    @Test
+    void thePolicyEnrollsOnlyWhatTheEnforcerWouldAndEveryLiteralEnvForm() throws Exception {
+        List<String> falsePositives = new ArrayList<>();
+        List<String> missedLiterals = new ArrayList<>();
+        List<String> otherReason = new ArrayList<>();
+        int enforcerEnrolls = 0;
+        int policyEnrolls = 0;
+        int testPodsEnforcer = 0; // the other tests' pods (shapes, match-condition corpus): not generated around the policy
+        int testPodsPolicy = 0;
+        Map<String, Pod> corpus = corpus();
+        for (Map.Entry<String, Pod> c : corpus.entrySet()) {
+            Decision d = decide(c.getValue());
+            Pod admitted = dryRun(c.getValue());
+            boolean byPolicy = "policy".equals(annotations(admitted).get(BY));
+            if (byPolicy) {
+                policyEnrolls++;
+                assertEquals("ambient", labels(admitted).get(MODE), c.getKey());
+                if (!d.enroll()) {
+                    falsePositives.add(c.getKey() + " (" + d.reason().tag() + ")");
+                } else if (!d.detail().equals(annotations(admitted).get(REASON))) {
+                    otherReason.add(c.getKey() + ": policy '" + annotations(admitted).get(REASON) + "', enforcer '" + d.detail() + "'");
+                }
+            }
+            boolean testPod = c.getKey().startsWith("shape ") || c.getKey().startsWith("match-condition ");
+            if (d.enroll() && testPod) {
+                testPodsEnforcer++;
+                testPodsPolicy += byPolicy ? 1 : 0;
+            }
+            if (d.enroll()) {
+                enforcerEnrolls++;
+                boolean literalEnv = (c.getKey().startsWith("env ") || c.getKey().startsWith("pair ")) && d.evidence()
+                        .map(e -> e.source().startsWith("env ") && !e.source().contains(" contains ")).orElse(false);
+                if (literalEnv && !byPolicy) {
+                    missedLiterals.add(c.getKey());
+                }
+            }
+        }
+        System.out.printf("enroll policy parity: %d pods, the enforcer enrolls %d, the policy %d (%.0f%% of the enforcer's; of the "
+                + "other tests' pods %d of %d), false positives %d, literal env forms missed %d, other reason %d%n", corpus.size(),
+                enforcerEnrolls, policyEnrolls, 100.0 * policyEnrolls / enforcerEnrolls, testPodsPolicy, testPodsEnforcer,
+                falsePositives.size(), missedLiterals.size(), otherReason.size());
+        assertEquals(List.of(), falsePositives, "the policy enrolled pods the enforcer would not");
+        assertEquals(List.of(), missedLiterals, "literal env forms the enforcer enrolls and the policy does not");
+        // the first evidence may differ where a pod has several (the webhook also reads ConfigMaps, args, commands)
+        assertTrue(otherReason.stream().allMatch(r -> r.startsWith("shape ") || r.startsWith("match-condition ")), otherReason.toString());
+        assertTrue(policyEnrolls >= 150, "policy enrollments: " + policyEnrolls);
+    }
+
+    /** The enforcer down (its webhook registered, nothing answering; fail open): a literal client is still enrolled, with its reason. */
+    @Test
+    void aLiteralClientIsEnrolledWhileTheEnforcerIsDown() {
+        String ns = "enroll-policy-down";
+        cluster.namespace(ns, OPTED_IN);
+        cluster.registerWebhook("enroll-policy-enforcer-down", "https://localhost:1/mutate", "Ignore", hook -> {
+            hook.setName("down.zeebe-ambient-enforcer.io");
+            hook.setTimeoutSeconds(2);
+        });
+        try {
+            Pod created = admin.pods().inNamespace(ns).resource(client("worker", "ZEEBE_ADDRESS",
+                    "http://camunda-zeebe-gateway-grpc.camunda:26500")).create();
+            assertEquals("ambient", labels(created).get(MODE));
+            assertEquals("policy", annotations(created).get(BY));
+            assertEquals("container app: env ZEEBE_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500", annotations(created).get(REASON));
+            Pod other = admin.pods().inNamespace(ns).resource(client("web", "PORT", "8080")).create();
+            assertNull(labels(other).get(MODE), "not a client: unchanged (the webhook, down, decides nothing)");
+        } finally {
+            cluster.deregisterWebhook("enroll-policy-enforcer-down");
+        }
+    }
+
+    /** A pod near the size limits stays inside the CEL cost budget, or (failurePolicy Ignore) is admitted for the webhook to decide. */
+    @Test
+    void aPodNearTheSizeLimitsIsAdmitted() {
+        PodBuilder b = new PodBuilder().withNewMetadata().withName("huge").endMetadata().withNewSpec().endSpec();
+        for (int c = 0; c < 10; c++) {
+            var container = new io.fabric8.kubernetes.api.model.ContainerBuilder().withName("c" + c).withImage("app:1")
+                    .withArgs("--data=" + "x".repeat(64 * 1024 / 10));
+            for (int e = 0; e < 200; e++) {
+                container.addNewEnv().withName("VAR_" + e).withValue("value-" + e + "-" + "y".repeat(40)).endEnv();
+            }
+            if (c == 9) {
+                container.addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv();
+            }
+            b.editSpec().addToContainers(container.build()).endSpec();
+        }
+        long t0 = System.nanoTime();
+        Pod admitted = dryRun(b.build());
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        System.out.printf("enroll policy, 10 containers x 200 env + 64 KiB args: %s in %d ms%n",
+                "policy".equals(annotations(admitted).get(BY)) ? "enrolled by the policy" : "left to the webhook", ms);
+        assertEquals("huge", admitted.getMetadata().getName(), "admitted");
+        assertEquals("policy", annotations(admitted).get(BY), "inside the cost budget");
+    }
+
+    /** Another configuration (target, opt-in label): the rendered policy follows it through the API server. */
+    @Test
+    void anotherConfigurationRendersAPolicyThatFollowsIt() throws Exception {
+        var config = TestConfig.with(Map.of("enforcer.targets", "zeebe-prod/gw-grpc:26600",
+                "enforcer.namespace-opt-in-label", "platform.example.com/zeebe=on"));
+        String ns = "enroll-policy-other";
+        cluster.namespace(ns, Map.of("platform.example.com/zeebe", "on"));
+        try {
+            install(EnrollPolicy.render(config));
+            Eventually.await(() -> "policy".equals(annotations(admin.pods().inNamespace(ns).resource(client("p", "GW", "gw-grpc.zeebe-prod:26600"))
+                    .dryRun().create()).get(BY)), 30, "the other policy in force");
+            Pod p = admin.pods().inNamespace(ns).resource(client("p", "GW", "grpc://gw-grpc.zeebe-prod.svc:26600")).dryRun().create();
+            assertEquals("container app: env GW (value) -> zeebe-prod/gw-grpc:26600", annotations(p).get(REASON));
+            assertNull(labels(admin.pods().inNamespace(ns).resource(client("d", "ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500"))
+                    .dryRun().create()).get(MODE), "the default target is not this configuration's");
+            assertNull(labels(admin.pods().inNamespace(NS).resource(client("q", "GW", "gw-grpc.zeebe-prod:26600")).dryRun().create())
+                    .get(MODE), "a namespace with the default opt-in label is not this configuration's");
+        } finally {
+            install(Files.readString(SHIPPED));
+        }
+    }
+}
