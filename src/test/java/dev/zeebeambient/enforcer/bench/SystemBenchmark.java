@@ -442,7 +442,7 @@ public final class SystemBenchmark {
         return webhookCalls(k8s, name) - before;
     }
 
-    static long webhookCalls(KubernetesClient k8s, String name) {
+    public static long webhookCalls(KubernetesClient k8s, String name) {
         String metrics = k8s.raw("/metrics");
         if (metrics == null) {
             throw new IllegalStateException("the API server's /metrics answered nothing");

@@ -3,6 +3,7 @@ package dev.zeebeambient.enforcer.decision;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.bench.SystemBenchmark;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import dev.zeebeambient.enforcer.testsupport.PodShapes;
@@ -283,14 +284,24 @@ class EnrollPolicyTest {
             hook.setName("down.zeebe-ambient-enforcer.io");
             hook.setTimeoutSeconds(2);
         });
+        String hook = "down.zeebe-ambient-enforcer.io";
         try {
+            // the API server picks the registration up asynchronously: wait until a pod the policy leaves to the webhook calls it
+            long first = SystemBenchmark.webhookCalls(admin, hook);
+            Eventually.await(() -> {
+                admin.pods().inNamespace(ns).resource(client("probe", "PORT", "8080")).dryRun().create();
+                return SystemBenchmark.webhookCalls(admin, hook) > first;
+            }, 30, "the API server calls the (dead) webhook");
+            long before = SystemBenchmark.webhookCalls(admin, hook);
             Pod created = admin.pods().inNamespace(ns).resource(client("worker", "ZEEBE_ADDRESS",
                     "http://camunda-zeebe-gateway-grpc.camunda:26500")).create();
             assertEquals("ambient", labels(created).get(MODE));
             assertEquals("policy", annotations(created).get(BY));
             assertEquals("container app: env ZEEBE_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500", annotations(created).get(REASON));
+            assertEquals(before, SystemBenchmark.webhookCalls(admin, hook), "a literal client costs no webhook call (API server metrics)");
             Pod other = admin.pods().inNamespace(ns).resource(client("web", "PORT", "8080")).create();
             assertNull(labels(other).get(MODE), "not a client: unchanged (the webhook, down, decides nothing)");
+            assertEquals(before + 1, SystemBenchmark.webhookCalls(admin, hook), "a pod the policy leaves to the webhook is sent to it");
         } finally {
             cluster.deregisterWebhook("enroll-policy-enforcer-down");
         }
