@@ -72,6 +72,9 @@ class EnrollPolicyTest {
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding")
                 .withName(EnrollPolicy.NAME).delete();
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
+        // the API server drops it asynchronously: the next test class must not meet it
+        Eventually.await(() -> !"policy".equals(annotations(dryRun(client("gone", "ZEEBE_ADDRESS",
+                "camunda-zeebe-gateway-grpc.camunda:26500"))).get(BY)), 30, "the policy no longer applied");
     }
 
     static Pod client(String name, String env, String value) {
