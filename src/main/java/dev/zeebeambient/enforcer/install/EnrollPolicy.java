@@ -35,6 +35,7 @@ public final class EnrollPolicy {
 
     public static final String NAME = "zeebe-ambient-enforcer-enroll";
     public static final String ORIGIN = "policy";
+    public static final String WARNING = "zeebe-ambient-enforcer-enroll-warning";
 
     private EnrollPolicy() {
     }
@@ -163,8 +164,55 @@ public final class EnrollPolicy {
                       matchExpressions:
                         - key: istio.io/dataplane-mode
                           operator: DoesNotExist
+                ---
+                # Why, for the kubectl user, without a webhook call: a warning on each pod the policy above enrolled
+                # (validation runs after every mutation), one line, cut to 119 characters like the webhook's.
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  failurePolicy: Ignore
+                  matchConstraints:
+                    resourceRules:
+                      - apiGroups: [""]
+                        apiVersions: [v1]
+                        operations: [CREATE]
+                        resources: [pods]
+                  matchConditions:
+                    - name: enrolled-by-the-policy
+                      expression: |-
+                        has(object.metadata.annotations) && '%s' in object.metadata.annotations
+                          && object.metadata.annotations['%s'] == '%s' && '%s' in object.metadata.annotations
+                  variables:
+                    - name: reason
+                      expression: |-
+                        object.metadata.annotations['%s']
+                    - name: warning
+                      expression: |-
+                        'zeebe-ambient-enforcer: enrolled in ambient: ' + (variables.reason.indexOf(': ') >= 0
+                          ? variables.reason.substring(variables.reason.indexOf(': ') + 2) : variables.reason)
+                  validations:
+                    - expression: "false"
+                      message: "zeebe-ambient-enforcer: enrolled in ambient by the API server"
+                      messageExpression: |-
+                        (variables.warning.size() <= 119 ? variables.warning : variables.warning.substring(0, 116) + '...')
+                          .replace('\\n', ' ').replace('\\r', ' ')
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  policyName: %s
+                  validationActions: [Warn]
                 """.formatted(config.reasonAnnotation(), by, ORIGIN, NAME, NAME, rules.optInKey(), rules.optInValue(),
-                excluded.stream().collect(Collectors.joining(", ", "[", "]"))));
+                excluded.stream().collect(Collectors.joining(", ", "[", "]")), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
+                config.reasonAnnotation(), WARNING, WARNING));
         return y.toString();
     }
 

@@ -72,6 +72,8 @@ class EnrollPolicyTest {
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding")
                 .withName(EnrollPolicy.NAME).delete();
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.WARNING).delete();
         // the API server drops it asynchronously: the next test class must not meet it
         Eventually.await(() -> !"policy".equals(annotations(dryRun(client("gone", "ZEEBE_ADDRESS",
                 "camunda-zeebe-gateway-grpc.camunda:26500"))).get(BY)), 30, "the policy no longer applied");
@@ -106,6 +108,56 @@ class EnrollPolicyTest {
                 "generated from the configuration: mvn test -Dtest=EnrollPolicyTest -Denroll-policy.update=true rewrites it");
     }
 
+    static String kubectlCreate(String ns, String yaml) throws Exception {
+        Process kubectl = new ProcessBuilder(cluster.kubectl().toString(), "--kubeconfig", cluster.kubeconfig().toString(),
+                "create", "-n", ns, "-f", "-").start();
+        kubectl.getOutputStream().write(yaml.getBytes(StandardCharsets.UTF_8));
+        kubectl.getOutputStream().close();
+        String stderr = new String(kubectl.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(kubectl.waitFor(60, java.util.concurrent.TimeUnit.SECONDS));
+        assertEquals(0, kubectl.exitValue(), stderr);
+        return stderr;
+    }
+
+    /** A kubectl user creating a pod the policy enrolled sees why, in one line of at most 119 characters, with no webhook call. */
+    @Test
+    void kubectlShowsWhyThePolicyEnrolledAPod() throws Exception {
+        String pod = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: %s
+                spec:
+                  containers:
+                  - name: worker
+                    image: example/worker:1
+                    env:
+                    - name: %s
+                      value: grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500
+                """;
+        String[] stderr = {""};
+        Eventually.await(() -> {
+            try {
+                admin.pods().inNamespace(NS).withName("kubectl-worker").delete();
+                Eventually.await(() -> admin.pods().inNamespace(NS).withName("kubectl-worker").get() == null, 15, "deleted");
+                stderr[0] = kubectlCreate(NS, pod.formatted("kubectl-worker", "ZEEBE_GRPC_ADDRESS"));
+                return stderr[0].contains("Warning:");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, 30, "the warning policy in force");
+        // the API server puts "Validation failed for ValidatingAdmissionPolicy '<name>' with binding '<name>': " in front
+        String ours = "zeebe-ambient-enforcer: enrolled in ambient: ";
+        assertTrue(stderr[0].contains("Warning: Validation failed for ValidatingAdmissionPolicy '" + EnrollPolicy.WARNING + "'"), stderr[0]);
+        assertTrue(stderr[0].contains(ours + "env ZEEBE_GRPC_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500"), stderr[0]);
+        String longName = "A_VERY_LONG_SETTING_NAME_" + "X".repeat(300);
+        String longStderr = kubectlCreate(NS, pod.formatted("kubectl-long", longName));
+        String warning = longStderr.lines().filter(l -> l.contains(ours)).findFirst().orElseThrow();
+        String message = warning.substring(warning.indexOf(ours));
+        assertEquals(119, message.length(), warning);
+        assertTrue(message.endsWith("..."), warning);
+    }
+
     /** The component stacks on the base like the others, and the API server accepts what it renders. */
     @Test
     void theComponentRendersWithTheBaseAndIsAccepted() throws Exception {
@@ -121,10 +173,11 @@ class EnrollPolicyTest {
         List<String> kinds = objects.stream().map(HasMetadata::getKind).toList();
         assertTrue(kinds.contains("MutatingAdmissionPolicy") && kinds.contains("MutatingAdmissionPolicyBinding")
                 && kinds.contains("MutatingWebhookConfiguration"), kinds.toString());
+        assertEquals(2, objects.stream().filter(o -> o.getMetadata().getName().equals(EnrollPolicy.WARNING)).count(), "the warning policy");
         for (HasMetadata o : objects) {
-            if (o.getKind().startsWith("MutatingAdmissionPolicy")) {
-                assertEquals(EnrollPolicy.NAME, admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts().serverSideApply()
-                        .getMetadata().getName());
+            if (o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) { // the policies and bindings of the component
+                assertEquals(o.getMetadata().getName(), admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts()
+                        .serverSideApply().getMetadata().getName());
             }
         }
     }
