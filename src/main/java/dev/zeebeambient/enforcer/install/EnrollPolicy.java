@@ -103,6 +103,15 @@ public final class EnrollPolicy {
         variable(y, "hits", "variables.containers.filter(c, has(c.env) && c.env.exists(e, " + address + " && " + effective + "))");
         variable(y, "env", "size(variables.hits) == 0 ? [] : variables.hits.map(c, c.env.filter(e, " + address + " && " + effective
                 + "))[0]");
+        // free text (any env value, command and args words) in which the detector's scan finds a target; no $(VAR)
+        String scan = raw(scanRegex(config.targets(), config.clusterDomain()));
+        String mentionsW = mentions.replace("e.value", "w");
+        String scanEnv = "has(e.value) && !has(e.valueFrom) && " + mentions + " && !e.value.contains('$') && e.value.matches(" + scan
+                + ") && !(" + normalised("e.name") + " in ['" + EnvNames.HOST + "', '" + EnvNames.PORT + "'])";
+        variable(y, "scanned", "variables.containers.filter(c, has(c.env) && c.env.exists(e, " + scanEnv + " && " + effective + "))");
+        String word = "!w.contains('$') && " + mentionsW + " && w.matches(" + scan + ")";
+        variable(y, "commands", "variables.containers.filter(c, has(c.command) && c.command.exists(w, " + word + "))");
+        variable(y, "arguments", "variables.containers.filter(c, has(c.args) && c.args.exists(w, " + word + "))");
         variable(y, "target", targetExpression(config));
         variable(y, "known", "size(variables.env) > 0 && (" + normalised("variables.env[0].name") + " in "
                 + list(new TreeSet<>(EnvNames.addressNames())) + " || " + normalised("variables.env[0].name")
@@ -125,6 +134,10 @@ public final class EnrollPolicy {
         variable(y, "reason", "size(variables.env) > 0"
                 + " ? 'container ' + variables.hits[0].name + ': env ' + variables.env[0].name + (variables.known ? '' : ' (value)')"
                 + " + ' -> ' + variables.target"
+                + " : size(variables.scanned) > 0 ? 'container ' + variables.scanned[0].name + ': env ' + variables.scanned[0].env.filter(e, "
+                + scanEnv.replace("c.env", "variables.scanned[0].env") + ")[0].name + ' contains an address of ' + " + anyTarget(config)
+                + " : size(variables.commands) > 0 ? 'container ' + variables.commands[0].name + ': command names ' + " + anyTarget(config)
+                + " : size(variables.arguments) > 0 ? 'container ' + variables.arguments[0].name + ': args name ' + " + anyTarget(config)
                 + " : size(variables.pairs) == 0 ? ''"
                 + " : 'container ' + variables.pairs[0].name + ': env ' + variables.pairs[0].env.filter(e, " + host
                 + ")[0].name + variables.pairs[0].env.filter(e, " + port + ").map(e, ' + env ' + e.name).join('') + ' -> '"
@@ -232,6 +245,11 @@ public final class EnrollPolicy {
         return e.toString();
     }
 
+    /** The targets, for a reason found in free text (which one the text names is the webhook's to tell). */
+    private static String anyTarget(EnforcerConfig config) {
+        return "'" + config.targets().stream().map(Target::toString).collect(Collectors.joining(" or ")) + "'";
+    }
+
     /** {@code ns/name:port} of the first target a split-form pair names. */
     private static String pairTargetExpression(EnforcerConfig config) {
         List<Target> targets = config.targets();
@@ -284,6 +302,10 @@ public final class EnrollPolicy {
         return "r'" + regex + "'";
     }
 
+    /** A scheme ({@code http(s), grpc(s), zeebe}) or gRPC target prefix, any case, as {@code AddressMatcher} strips it. */
+    private static final String PREFIX = "(?:(?:" + ci("http") + "[sS]?|" + ci("grpc") + "[sS]?|" + ci("zeebe") + ")://|" + ci("dns")
+            + "://[^/]*/|" + ci("passthrough") + ":///|" + ci("dns") + ":)?";
+
     static String addressRegex(EnforcerConfig config) {
         return addressRegex(config.targets(), config.clusterDomain());
     }
@@ -302,9 +324,38 @@ public final class EnrollPolicy {
             String zeros = port.length() < 5 ? "0{0," + (5 - port.length()) + "}" : "";
             alternatives.add(hosts + "\\.?(?::" + zeros + port + ")?");
         }
-        String prefix = "(?:(?:" + ci("http") + "[sS]?|" + ci("grpc") + "[sS]?|" + ci("zeebe") + ")://|" + ci("dns") + "://[^/]*/|"
-                + ci("passthrough") + ":///|" + ci("dns") + ":)?";
-        return "^[\\x00-\\x20]*" + prefix + "(?:" + String.join("|", alternatives) + ")/?[\\x00-\\x20]*$";
+        return "^[\\x00-\\x20]*" + PREFIX + "(?:" + String.join("|", alternatives) + ")/?[\\x00-\\x20]*$";
+    }
+
+    /** {@code AddressMatcher}'s separators ({@code [\\s"'`,;(){}\[\]<>|\\]}, Java's {@code \\s}), as RE2 escapes (no quote in a CEL raw string). */
+    private static final String SEP_CHARS = " \\t\\n\\x0B\\f\\r\\x22\\x27\\x60,;(){}\\[\\]<>|\\\\";
+    private static final String SEP = "[" + SEP_CHARS + "]";
+    private static final String KEY_CHARS = "A-Za-z0-9_.\\-";
+
+    /**
+     * RE2 for free text (an env value, a command or args word) in which {@code AddressMatcher.scan} finds a target:
+     * some token (text between separators), optionally after a {@code key=}/{@code key:} prefix (never {@code dns:}),
+     * is an address with the port; or one without a port not followed by a port-like token; or, as in
+     * {@code nc -vz <host> 26500}, a bare host (lower-case scheme allowed) followed by the target port as the next token.
+     */
+    static String scanRegex(List<Target> targets, String clusterDomain) {
+        String k = "[" + KEY_CHARS + "]";
+        // a key prefix, but not "dns:" in any case (the detector reads that as a gRPC target first, or refuses it as a key)
+        String key = "(?:-{1,2}" + k + "+[=:]|" + k + "+=|(?:" + k + "{1,2}|" + k + "{4,}|[A-CE-Za-ce-z0-9_.\\-]" + k + "{2}"
+                + "|[dD][A-MO-Za-mo-z0-9_.\\-]" + k + "|[dD][nN][A-RT-Za-rt-z0-9_.\\-]):)?";
+        String start = "(?:^|" + SEP + ")" + key;
+        String end = "(?:" + SEP + "|$)";
+        String notPort = "(?:" + SEP + "*$|" + SEP + "+(?:[^" + SEP_CHARS + "0-9]|[0-9]{6}|[0-9]{1,5}[^" + SEP_CHARS + "0-9]))";
+        List<String> forms = new ArrayList<>();
+        for (Target t : targets) {
+            String port = Integer.toString(t.port());
+            String zeros = port.length() < 5 ? "0{0," + (5 - port.length()) + "}" : "";
+            String host = hosts(t, clusterDomain) + "\\.?";
+            forms.add(start + PREFIX + host + ":" + zeros + port + "/?" + end);          // with the port
+            forms.add(start + PREFIX + host + "/?" + notPort);                           // without, no port word after it
+            forms.add(start + "(?:(?:https?|grpcs?|zeebe)://)?" + host + SEP + "+" + zeros + port + end); // host, then the port word
+        }
+        return String.join("|", forms);
     }
 
     /** A literal matched as Java's {@code toLowerCase(Locale.ROOT)} would see it. */
