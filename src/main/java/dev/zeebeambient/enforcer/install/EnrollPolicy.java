@@ -14,22 +14,23 @@ import java.util.stream.Collectors;
 
 /**
  * The MutatingAdmissionPolicy (Kubernetes 1.36+) that enrolls, inside the API server and without a
- * webhook call, the pods whose own spec names a target literally in an env value; rendered from the
- * configuration, so that the policy and the enforcer cannot disagree about targets, opt-in label,
+ * webhook call, the pods whose own spec names a target literally; rendered from the configuration,
+ * so that the policy and the enforcer cannot disagree about targets, cluster domain, opt-in label,
  * excluded namespaces, enroll key or annotations ({@code webhook-config/components/enroll-policy} is
- * this output for the defaults; a test fails when it drifts).
+ * this output for the defaults; a test fails when it drifts). With it, a ValidatingAdmissionPolicy
+ * that tells the kubectl user why.
  * <p>
  * It only ever enrolls a pod the enforcer would enroll (a strict subset: {@code EnrollPolicyTest}
- * compares both on every test pod through the real API server): an env value counts when it is the
- * container's effective value for that name (the last entry with the name), literal (no
- * {@code valueFrom}, no {@code $(VAR)}), and the whole value, as the detector trims and lower-cases
- * it, is a target address: optional scheme ({@code http(s)}, {@code grpc(s)}, {@code zeebe}) or gRPC
- * target prefix ({@code dns:}, {@code dns://authority/}, {@code passthrough:///}), host
- * {@code svc.ns}, {@code svc.ns.svc}, {@code svc.ns.svc.<domain>} (or {@code svc} in the target's
- * namespace), optional trailing dot, the target port or none, optional trailing slash. Anything the
- * enforcer decides with more than the pod (ConfigMaps, Secrets, {@code $(VAR)}, args and commands,
- * host/port pairs) is left to the webhook, and so is every pod any skip rule could concern:
- * mirror, hostNetwork, an enroll key at all, sidecar hints, a target's own namespace.
+ * compares both on every test pod through the real API server). An env value counts when it is the
+ * container's effective value for its name (the last entry with the name) and literal (no
+ * {@code valueFrom}, no {@code $(VAR)}); then, as the detector reads it: the whole value is a target
+ * address (optional scheme or gRPC target prefix, host {@code svc.ns[.svc[.<domain>]]}, optional
+ * trailing dot, the target port or none, optional trailing slash, trimmed and lower-cased like
+ * {@code AddressMatcher}), or free text in which a token is one ({@link #scanRegex}); command and
+ * args words (no {@code $(VAR)}) as free text; or the {@code ZEEBE_HOST}/{@code ZEEBE_PORT} pair.
+ * What needs more than the pod (ConfigMaps, Secrets, expansion) is left to the webhook, and so is
+ * every pod any skip rule could concern: mirror, hostNetwork, an enroll key at all, sidecar hints or
+ * a sidecar-injected namespace, a target's own namespace.
  */
 public final class EnrollPolicy {
 
@@ -40,7 +41,7 @@ public final class EnrollPolicy {
     private EnrollPolicy() {
     }
 
-    /** The policy and its binding, as YAML. */
+    /** The policy, its binding and the warning policy with its binding, as YAML. */
     public static String render(EnforcerConfig config) {
         Rules rules = Rules.from(config);
         String by = config.reasonAnnotation().contains("/")
@@ -118,8 +119,8 @@ public final class EnrollPolicy {
                 + ".matches(" + raw("^" + EnvNames.MODELER_PATTERN + "$") + "))");
         // zbctl / Go client split form: ZEEBE_HOST (a host, no port) and ZEEBE_PORT (absent: 26500), both literal, each
         // once, in a container without envFrom (which could hold either)
-        String host = "e.name.size() > 0 && " + normalised("e.name") + " == '" + EnvNames.HOST + "'";
-        String port = "e.name.size() > 0 && " + normalised("e.name") + " == '" + EnvNames.PORT + "'";
+        String host = normalised("e.name") + " == '" + EnvNames.HOST + "'";
+        String port = normalised("e.name") + " == '" + EnvNames.PORT + "'";
         List<String> pairs = new ArrayList<>();
         for (Target t : config.targets()) {
             // without ZEEBE_PORT the detector (like zbctl) assumes 26500: a target on another port needs it set
@@ -135,7 +136,7 @@ public final class EnrollPolicy {
                 + " ? 'container ' + variables.hits[0].name + ': env ' + variables.env[0].name + (variables.known ? '' : ' (value)')"
                 + " + ' -> ' + variables.target"
                 + " : size(variables.scanned) > 0 ? 'container ' + variables.scanned[0].name + ': env ' + variables.scanned[0].env.filter(e, "
-                + scanEnv.replace("c.env", "variables.scanned[0].env") + ")[0].name + ' contains an address of ' + " + anyTarget(config)
+                + scanEnv + ")[0].name + ' contains an address of ' + " + anyTarget(config)
                 + " : size(variables.commands) > 0 ? 'container ' + variables.commands[0].name + ': command names ' + " + anyTarget(config)
                 + " : size(variables.arguments) > 0 ? 'container ' + variables.arguments[0].name + ': args name ' + " + anyTarget(config)
                 + " : size(variables.pairs) == 0 ? ''"

@@ -361,6 +361,56 @@ class EnrollPolicyTest {
         assertTrue(policyEnrolls >= 150, "policy enrollments: " + policyEnrolls);
     }
 
+    /**
+     * Property test: text assembled at random from the pieces addresses are made of (schemes, gRPC prefixes, host
+     * parts in any case, ports, keys, separators, junk) as an env value under random names, a command and an args
+     * word: the policy never enrolls where the enforcer does not. Seeded (the seed is printed; -Denroll-policy.seed
+     * repeats a run), 400 pods per run.
+     */
+    @Test
+    void thePolicyAgreesWithTheEnforcerOnRandomText() {
+        long seed = Long.getLong("enroll-policy.seed", System.nanoTime());
+        java.util.Random r = new java.util.Random(seed);
+        String[] pieces = {"http://", "HTTPS://", "grpc://", "grpcs://", "zeebe://", "dns:", "DNS:", "dns:///", "dns://8.8.8.8/",
+                "passthrough:///", "ftp://", "camunda-zeebe-gateway-grpc", "Camunda-Zeebe-Gateway-Grpc", "camunda-zeebe-gateway",
+                ".camunda", ".CAMUNDA", ".other", ".svc", ".cluster.local", ".example.org", ".", ":26500", ":026500", ":26501", ":",
+                "26500", "/", " ", "\t", ",", ";", "\"", "'", "=", "-D", "--", "key", "x", "$(A)", "$$", "{", "}", "[", "]", "0",
+                "\u212A", "\u00a0", "\u000b", "\u0001"};
+        String[] names = {"ZEEBE_ADDRESS", "ZEEBE_HOST", "ZEEBE_PORT", "JAVA_OPTS", "zeebe.client.broker.gateway-address", "X"};
+        int enforcer = 0;
+        int policy = 0;
+        List<String> falsePositives = new ArrayList<>();
+        int count = Integer.getInteger("enroll-policy.pods", 400);
+        for (int n = 0; n < count; n++) {
+            StringBuilder t = new StringBuilder();
+            for (int k = 1 + r.nextInt(8); k > 0; k--) {
+                t.append(pieces[r.nextInt(pieces.length)]);
+            }
+            if (r.nextInt(3) == 0) { // often a near-complete address, so that the interesting cases come up
+                t.insert(0, pieces[r.nextInt(11)] + "camunda-zeebe-gateway-grpc.camunda" + (r.nextBoolean() ? ":26500" : ""));
+            }
+            String text = t.toString();
+            Pod p = switch (n % 3) {
+                case 0 -> client("r-" + n, names[r.nextInt(names.length)], text);
+                case 1 -> new PodBuilder(client("r-" + n, "PLAIN", "x")).editSpec().editFirstContainer().withCommand("sh", "-c", text)
+                        .endContainer().endSpec().build();
+                default -> new PodBuilder(client("r-" + n, "PLAIN", "x")).editSpec().editFirstContainer().withArgs(text).endContainer()
+                        .endSpec().build();
+            };
+            Decision d = decide(p);
+            boolean byPolicy = "policy".equals(annotations(dryRun(p)).get(BY));
+            enforcer += d.enroll() ? 1 : 0;
+            policy += byPolicy ? 1 : 0;
+            if (byPolicy && !d.enroll()) {
+                falsePositives.add((n % 3 == 0 ? "env " + p.getSpec().getContainers().get(0).getEnv().get(0).getName() + "=" : n % 3 == 1
+                        ? "command " : "args ") + text);
+            }
+        }
+        System.out.printf("enroll policy, random text (seed %d): %d pods, the enforcer enrolls %d, the policy %d, false positives %d%n",
+                seed, count, enforcer, policy, falsePositives.size());
+        assertEquals(List.of(), falsePositives, "seed " + seed);
+    }
+
     /** The enforcer down (its webhook registered, nothing answering; fail open): a literal client is still enrolled, with its reason. */
     @Test
     void aLiteralClientIsEnrolledWhileTheEnforcerIsDown() {
