@@ -368,17 +368,25 @@ public class Backstop {
         executor.schedule(() -> enqueue(key), next.get().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Pods the webhook enrolled get their Event once they exist (the leader writes it). */
+    /**
+     * Pods enrolled when they were created (by the webhook, or by the in-API-server enroll policy) get their Event once
+     * they exist, written by the leader; policy enrollments are counted here too (the enforcer saw no call for them).
+     */
     private void eventForAdmission(Pod pod) {
         Map<String, String> a = pod.getMetadata().getAnnotations();
-        if (a == null || !Origin.ADMISSION.tag().equals(a.get(enrollment.byAnnotation())) || !leadership.isLeader() || config.audit()) {
+        String by = a == null ? null : a.get(enrollment.byAnnotation());
+        Origin origin = Origin.ADMISSION.tag().equals(by) ? Origin.ADMISSION : Origin.POLICY.tag().equals(by) ? Origin.POLICY : null;
+        if (origin == null || !leadership.isLeader() || config.audit()) {
             return;
         }
         String created = pod.getMetadata().getCreationTimestamp();
         if (created == null || ZonedDateTime.parse(created).toInstant().isBefore(leadingSince)) {
             return; // created before this replica led: its Event was written by whoever led then
         }
-        events.record(pod, Origin.ADMISSION.tag(), "Enrolled in Istio ambient at admission: "
-                + a.getOrDefault(config.reasonAnnotation(), ""));
+        if (origin == Origin.POLICY) {
+            metrics.enrolled(Origin.POLICY);
+        }
+        events.record(pod, origin.tag(), (origin == Origin.ADMISSION ? "Enrolled in Istio ambient at admission: "
+                : "Enrolled in Istio ambient by the API server's enroll policy: ") + a.getOrDefault(config.reasonAnnotation(), ""));
     }
 }

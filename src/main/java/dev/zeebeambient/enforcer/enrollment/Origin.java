@@ -5,5 +5,7 @@ public enum Origin implements dev.zeebeambient.enforcer.status.Tagged {
     /** the webhook, when the pod was created */
     ADMISSION,
     /** the backstop, on a running pod the webhook missed */
-    BACKSTOP;
+    BACKSTOP,
+    /** the in-API-server enroll policy (webhook-config/components/enroll-policy), when the pod was created */
+    POLICY;
 }

@@ -35,7 +35,7 @@ import java.util.stream.Collectors;
 public final class EnrollPolicy {
 
     public static final String NAME = "zeebe-ambient-enforcer-enroll";
-    public static final String ORIGIN = "policy";
+    public static final String ORIGIN = dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag();
     public static final String WARNING = "zeebe-ambient-enforcer-enroll-warning";
 
     private EnrollPolicy() {

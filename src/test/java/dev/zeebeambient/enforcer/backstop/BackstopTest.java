@@ -157,6 +157,36 @@ class BackstopTest {
                 .mapToInt(Event::getCount).sum() == 1, Duration.ofSeconds(3), "no second Event after the new leadership");
     }
 
+    /** A pod the in-API-server enroll policy enrolled (no webhook call) gets its Event and is counted, once, by the leader. */
+    @Test
+    void podsEnrolledByTheEnrollPolicyGetAnEventAndAreCounted() throws Exception {
+        String ns = "backstop-policy";
+        KubeTestCluster.get().namespace(ns, Map.of(OPT_IN, "true"));
+        await(leadership::isLeader, 30, "leadership");
+        dev.zeebeambient.enforcer.testsupport.EnrollPolicies.installShipped(ns);
+        try {
+            double before = policyEnrollments();
+            Pod created = k8s.pods().inNamespace(ns).resource(pod("by-policy", true).build()).create();
+            assertEquals("policy", created.getMetadata().getAnnotations().get("zeebe-ambient-enforcer.io/enrolled-by"));
+            await(() -> enrolledEvents(ns).stream().anyMatch(e -> e.getInvolvedObject().getName().equals("by-policy")
+                    && e.getMessage().equals("Enrolled in Istio ambient by the API server's enroll policy: container app: env "
+                    + "ZEEBE_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500")), 15, "Event for the policy enrollment");
+            await(() -> policyEnrollments() == before + 1, 10, "counted as origin=policy");
+            Eventually.stays(() -> policyEnrollments() == before + 1, Duration.ofSeconds(1), "counted once");
+            assertEquals(created.getMetadata().getResourceVersion(),
+                    k8s.pods().inNamespace(ns).withName("by-policy").get().getMetadata().getResourceVersion(), "never patched");
+        } finally {
+            dev.zeebeambient.enforcer.testsupport.EnrollPolicies.remove(ns);
+        }
+    }
+
+    static double policyEnrollments() {
+        String metrics = Endpoints.management().get("/q/metrics").asString();
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^zeebe_ambient_enrollments_total\\{origin=\"policy\"[^}]*} (\\S+)$",
+                java.util.regex.Pattern.MULTILINE).matcher(metrics);
+        return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
     /** Lose and regain the Lease in quick succession: the backstop ends up leading (watching and enrolling), whatever order its callbacks ran in. */
     @Test
     void quickLeadershipChangesLeaveTheBackstopLeading() {
