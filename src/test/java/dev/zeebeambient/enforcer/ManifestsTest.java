@@ -108,6 +108,14 @@ class ManifestsTest {
             if (o instanceof MutatingWebhookConfiguration || o.getKind().equals("MutatingWebhookConfiguration")) {
                 o.getMetadata().setName(o.getMetadata().getName() + "-manifests-test");
             }
+            if (o.getMetadata().getName().startsWith(dev.zeebeambient.enforcer.install.EnrollPolicy.NAME)) {
+                // the in-API-server enrollment would take pods from the webhook in every later test: validated, not stored
+                // (EnrollPolicyTest installs it where it is under test)
+                HasMetadata checked = admin.resource(o).dryRun().fieldManager("manifests-test").forceConflicts().serverSideApply();
+                assertNotNull(checked.getMetadata().getUid(), "dry-run " + o.getKind() + " " + o.getMetadata().getName());
+                applied.add(o.getKind() + " " + o.getMetadata().getName());
+                continue;
+            }
             HasMetadata live = admin.resource(o).fieldManager("manifests-test").forceConflicts().serverSideApply();
             assertNotNull(admin.resource(live).get(), "read back " + o.getKind() + " " + o.getMetadata().getName());
             applied.add(o.getKind() + " " + (o.getMetadata().getNamespace() == null ? "" : o.getMetadata().getNamespace() + "/")
@@ -128,6 +136,7 @@ class ManifestsTest {
             assertTrue(applied.contains("Deployment zeebe-ambient-enforcer/zeebe-ambient-enforcer"), applied.toString());
             assertTrue(applied.contains("Role camunda/zeebe-ambient-enforcer-bootstrap"), applied.toString());
             assertTrue(applied.contains("Role istio-system/zeebe-ambient-enforcer-waypoint-defaults"), applied.toString());
+            assertTrue(applied.contains("MutatingAdmissionPolicy zeebe-ambient-enforcer-enroll"), k + ": on by default " + applied);
         }
         List<HasMetadata> job = admin.load(Files.newInputStream(Paths.get("webhook-config/cleanup/job.yaml"))).items();
         applyAndReadBack(new ArrayList<>(job));
@@ -216,6 +225,16 @@ class ManifestsTest {
                     .withNewMetadata().withName("someone-elses-lease").withNamespace("zeebe-ambient-enforcer").endMetadata().build())
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"holderIdentity\":\"me\"}}"), "take another Lease");
             forbidden(() -> sa.v1().events().inNamespace(ns).withName("x").get(), "read Events (it creates and patches its own)");
+            // the in-API-server enrollment is a static manifest: the token can neither widen nor switch it off
+            forbidden(() -> sa.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy")
+                    .withName(dev.zeebeambient.enforcer.install.EnrollPolicy.NAME).delete(), "delete the enroll policy");
+            forbidden(() -> sa.resource(new GenericKubernetesResourceBuilder().withApiVersion("admissionregistration.k8s.io/v1")
+                    .withKind("MutatingAdmissionPolicyBinding").withNewMetadata().withName("widen").endMetadata()
+                    .addToAdditionalProperties("spec", Map.of("policyName", dev.zeebeambient.enforcer.install.EnrollPolicy.NAME)).build())
+                    .fieldManager("zeebe-ambient-enforcer").serverSideApply(), "bind admission policies");
+            forbidden(() -> sa.admissionRegistration().v1().validatingAdmissionPolicies().withName("zeebe-ambient-enforcer-pod-patches")
+                    .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"),
+                    "change the policy that limits its own pod patches");
         } finally {
             admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("someone-elses-webhook").delete();
         }

@@ -16,7 +16,7 @@ import java.util.stream.Collectors;
  * The MutatingAdmissionPolicy (Kubernetes 1.36+) that enrolls, inside the API server and without a
  * webhook call, the pods whose own spec names a target literally; rendered from the configuration,
  * so that the policy and the enforcer cannot disagree about targets, cluster domain, opt-in label,
- * excluded namespaces, enroll key or annotations ({@code webhook-config/components/enroll-policy} is
+ * excluded namespaces, enroll key or annotations ({@code webhook-config/base/enroll-policy.yaml} is
  * this output for the defaults; a test fails when it drifts). With it, a ValidatingAdmissionPolicy
  * that tells the kubectl user why.
  * <p>
@@ -54,7 +54,8 @@ public final class EnrollPolicy {
         StringBuilder y = new StringBuilder();
         y.append("""
                 # Generated from the enforcer's configuration (EnrollPolicy.render): do not edit; EnrollPolicyTest
-                # fails when this file and the configuration's defaults disagree. Kubernetes 1.36 or later.
+                # fails when this file and the configuration's defaults disagree. Kubernetes 1.36 or later (older
+                # clusters: add webhook-config/components/without-enroll-policy; the webhook then decides every pod).
                 # Enrolls, inside the API server and with no webhook call, pods whose own env names a target
                 # literally; everything else (and every pod a skip rule could concern) is left to the webhook,
                 # which the API server calls after this policy (its objectSelector skips pods this labelled).

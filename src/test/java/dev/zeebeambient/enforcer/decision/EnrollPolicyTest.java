@@ -31,7 +31,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The in-API-server enrollment ({@code webhook-config/components/enroll-policy}, a
+ * The in-API-server enrollment ({@code webhook-config/base/enroll-policy.yaml}, a
  * MutatingAdmissionPolicy) evaluated by the real kube-apiserver: generated from the configuration,
  * it never enrolls a pod the enforcer would not (every test pod, every address form and look-alike),
  * enrolls every literal env address form, and enrolls clients while the enforcer is down.
@@ -147,28 +147,36 @@ class EnrollPolicyTest {
         assertTrue(message.endsWith("..."), warning);
     }
 
-    /** The component stacks on the base like the others, and the API server accepts what it renders. */
+    /**
+     * On by default: the base (and so every overlay) ships the policy, its binding and the warning policy, and the API
+     * server accepts them; {@code components/without-enroll-policy} (clusters older than 1.36) takes exactly those four
+     * out and leaves everything else as it was.
+     */
     @Test
-    void theComponentRendersWithTheBaseAndIsAccepted() throws Exception {
-        Path dir = Path.of("target", "enroll-policy-kustomization");
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("kustomization.yaml"), """
-                apiVersion: kustomize.config.k8s.io/v1beta1
-                kind: Kustomization
-                resources: [../../webhook-config/base]
-                components: [../../webhook-config/components/enroll-policy]
-                """);
-        List<HasMetadata> objects = cluster.render(dir);
-        List<String> kinds = objects.stream().map(HasMetadata::getKind).toList();
-        assertTrue(kinds.contains("MutatingAdmissionPolicy") && kinds.contains("MutatingAdmissionPolicyBinding")
-                && kinds.contains("MutatingWebhookConfiguration"), kinds.toString());
-        assertEquals(2, objects.stream().filter(o -> o.getMetadata().getName().equals(EnrollPolicy.WARNING)).count(), "the warning policy");
-        for (HasMetadata o : objects) {
-            if (o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) { // the policies and bindings of the component
+    void theBaseShipsThePolicyAndTheComponentLeavesItOut() throws Exception {
+        List<HasMetadata> base = cluster.render("overlays/cert-manager");
+        List<String> ours = base.stream().filter(o -> o.getMetadata().getName().startsWith(EnrollPolicy.NAME))
+                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
+        assertEquals(List.of("MutatingAdmissionPolicy " + EnrollPolicy.NAME, "MutatingAdmissionPolicyBinding " + EnrollPolicy.NAME,
+                "ValidatingAdmissionPolicy " + EnrollPolicy.WARNING, "ValidatingAdmissionPolicyBinding " + EnrollPolicy.WARNING), ours);
+        for (HasMetadata o : base) {
+            if (o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) {
                 assertEquals(o.getMetadata().getName(), admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts()
                         .serverSideApply().getMetadata().getName());
             }
         }
+        Path dir = Path.of("target", "without-enroll-policy-kustomization");
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [../../webhook-config/overlays/cert-manager]
+                components: [../../webhook-config/components/without-enroll-policy]
+                """);
+        List<HasMetadata> without = cluster.render(dir);
+        List<HasMetadata> expected = base.stream().filter(o -> !o.getMetadata().getName().startsWith(EnrollPolicy.NAME)).toList();
+        assertEquals(expected.size(), without.size(), "only the four objects of the policy are left out");
+        assertEquals(expected, without, "everything else unchanged");
     }
 
     /** Every address form the detector accepts in a literal env value, and look-alikes it rejects. */

@@ -13,13 +13,15 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The in-API-server enroll policy in the shared test API server: installed (as a platform team applies a
- * static manifest, admin) by the tests that need it, and removed again, waiting until the API server no
- * longer applies it, because every other test expects the webhook to decide every pod.
+ * The in-API-server enroll policy (shipped in {@code webhook-config/base}) in the shared test API server:
+ * installed (as a platform team applies a static manifest, admin) by the tests that need it, and removed
+ * again, waiting until the API server no longer applies it, because the other tests put the webhook's
+ * decisions under test and need it to see every pod. (The enforcer's identity, installed from the base
+ * by {@code KubeTestCluster}, is the ServiceAccount, its RBAC and the policies that limit it: not these.)
  */
 public final class EnrollPolicies {
 
-    public static final Path SHIPPED = Path.of("webhook-config/components/enroll-policy/enroll-policy.yaml");
+    public static final Path SHIPPED = Path.of("webhook-config/base/enroll-policy.yaml");
 
     private EnrollPolicies() {
     }
