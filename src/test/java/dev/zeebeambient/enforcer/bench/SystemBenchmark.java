@@ -31,7 +31,8 @@ import java.util.regex.Pattern;
  * HTTPS /mutate vs the no-op endpoint under wrk (saturation) and under h2load at a fixed rate;
  * pod creation through the real API server, same pods, alternating per round between no webhook,
  * the webhook calling /noop and the webhook calling /mutate; JVM start to ready (bootstrap
- * converged) and RSS after the load.
+ * converged) and RSS after the load; and the admission paths ({@link AdmissionPaths}: no admission,
+ * the in-API-server policy, policy + webhook, webhook only; {@code -Donly=paths} runs that part alone).
  * Prints a table; asserts nothing (targets are goals, not tests).
  */
 public final class SystemBenchmark {
@@ -106,6 +107,12 @@ public final class SystemBenchmark {
         long rssStart = rssKb(app.pid());
 
         // webhooks are registered per mode below (pod creation); the HTTPS figures call the enforcer directly
+        if ("paths".equals(System.getProperty("only"))) { // the admission paths alone (-Donly=paths)
+            AdmissionPaths.run(cluster, rounds, pods);
+            app.destroy();
+            app.waitFor();
+            System.exit(0);
+        }
 
         // 2. HTTPS endpoint under load: /mutate vs /noop, same body, alternating rounds
         List<Wrk> mutateSat = new ArrayList<>(), noopSat = new ArrayList<>(), mutateLow = new ArrayList<>(), noopLow = new ArrayList<>();
@@ -146,6 +153,8 @@ public final class SystemBenchmark {
             }
         }
         enter(cluster, Mode.NONE);
+        // 3b. which admission path a pod takes: none, the enroll policy, policy + webhook (shipped), webhook only
+        AdmissionPaths.run(cluster, rounds, pods);
         List<Create> plain = created.get(Mode.NONE), noopHooked = created.get(Mode.NOOP), hooked = created.get(Mode.MUTATE);
         long labelled = k8s.pods().inNamespace("bench-hooked").withLabel("istio.io/dataplane-mode", "ambient").list().getItems().size();
         long rssAfter = rssKb(app.pid());

@@ -40,13 +40,18 @@ public final class EnrollPolicies {
     }
 
     public static void remove(String namespace) {
+        delete();
+        Eventually.await(() -> !EnrollPolicy.ORIGIN.equals(probe(namespace)), 30, "the enroll policy no longer applied");
+    }
+
+    /** Deletes the policy, its binding and the warning policy with its binding (the API server drops them asynchronously). */
+    public static void delete() {
         KubernetesClient admin = KubeTestCluster.get().client();
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding").withName(EnrollPolicy.NAME)
                 .delete();
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
         admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.WARNING).delete();
         admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.WARNING).delete();
-        Eventually.await(() -> !EnrollPolicy.ORIGIN.equals(probe(namespace)), 30, "the enroll policy no longer applied");
     }
 
     /** Who enrolls a literal client in a dry run in {@code namespace}. */
