@@ -37,6 +37,8 @@ public final class EnrollPolicy {
     public static final String NAME = "zeebe-ambient-enforcer-enroll";
     public static final String ORIGIN = dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag();
     public static final String WARNING = "zeebe-ambient-enforcer-enroll-warning";
+    /** Named under {@link #NAME} on purpose: everything that selects the policy's objects by that prefix gets it too. */
+    public static final String BYPASS_WARNING = "zeebe-ambient-enforcer-enroll-bypass-warning";
 
     private EnrollPolicy() {
     }
@@ -86,6 +88,14 @@ public final class EnrollPolicy {
                 + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
                 + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
                 + " || 'istio.io/rev' in object.metadata.labels))");
+        // cheapest last: most pods name no target anywhere, and skip every variable below (ASCII lower-casing only: a value
+        // that needs Java's wider lower-casing to name a target is left to the webhook, as the variables would leave it)
+        String named = config.targets().stream().map(t -> "x.lowerAscii().contains('" + t.name().toLowerCase(Locale.ROOT) + "')")
+                .distinct().collect(Collectors.joining(" || "));
+        condition(y, "names-a-target", "[has(object.spec.initContainers) ? object.spec.initContainers : [], has(object.spec.containers)"
+                + " ? object.spec.containers : []].exists(cs, cs.exists(c, (has(c.env) && c.env.exists(e, has(e.value) && ["
+                + "e.value].exists(x, " + named + "))) || (has(c.command) && c.command.exists(x, " + named + "))"
+                + " || (has(c.args) && c.args.exists(x, " + named + "))))");
         y.append("  variables:\n");
         variable(y, "nsLabels", "has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}");
         variable(y, "sidecarNamespace", "('istio-injection' in variables.nsLabels && variables.nsLabels['istio-injection'] == 'enabled')"
@@ -228,7 +238,104 @@ public final class EnrollPolicy {
                 """.formatted(config.reasonAnnotation(), by, ORIGIN, NAME, NAME, rules.optInKey(), rules.optInValue(),
                 excluded.stream().collect(Collectors.joining(", ", "[", "]")), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
                 config.reasonAnnotation(), WARNING, WARNING));
+        if (!config.bootstrap().bindChartService()) {
+            bypassWarning(y, config, rules, excluded, targetNamespaces);
+        }
         return y.toString();
+    }
+
+    /**
+     * A client of a target's chart Service ({@code camunda-zeebe-gateway:26500}: no waypoint, one connection, one
+     * gateway pod) whose own env names it literally, as a whole value: the webhook's "bypasses the waypoint" warning,
+     * with no webhook call (so also while the enforcer is down). Not with {@code bind-chart-service}: then those
+     * clients are enrolled. The same skip conditions as the enroll policy; pods enrolled by then are not matched.
+     */
+    private static void bypassWarning(StringBuilder y, EnforcerConfig config, Rules rules, TreeSet<String> excluded,
+            TreeSet<String> targetNamespaces) {
+        List<Target[]> charts = new ArrayList<>(); // {chart Service, the target to point at instead}
+        for (Target t : config.targets()) {
+            Target chart = new Target(t.namespace(), config.chartServiceName(t), t.port());
+            if (!config.targets().contains(chart) && charts.stream().noneMatch(c -> c[0].equals(chart))) {
+                charts.add(new Target[] {chart, t});
+            }
+        }
+        if (charts.isEmpty()) {
+            return;
+        }
+        String key = rules.enrollKey();
+        y.append("""
+                ---
+                # A client of the chart's own gateway Service (not behind the waypoint: one connection, one gateway pod),
+                # named literally in its env, is told so without a webhook call, as the webhook would tell it.
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicy
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  failurePolicy: Ignore
+                  matchConstraints:
+                    resourceRules:
+                      - apiGroups: [""]
+                        apiVersions: [v1]
+                        operations: [CREATE]
+                        resources: [pods]
+                  matchConditions:
+                """.formatted(BYPASS_WARNING));
+        condition(y, "not-in-a-target-namespace", "!(request.namespace in " + list(targetNamespaces) + ")");
+        condition(y, "not-a-mirror-pod", "!has(object.metadata.annotations) || !('kubernetes.io/config.mirror' in object.metadata.annotations)");
+        condition(y, "not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork");
+        condition(y, "no-enroll-key", "(!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels))"
+                + " && (!has(object.metadata.annotations) || !('" + key + "' in object.metadata.annotations))");
+        condition(y, "no-sidecar-hint", "(!has(object.metadata.annotations) || !('sidecar.istio.io/status' in object.metadata.annotations"
+                + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
+                + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
+                + " || 'istio.io/rev' in object.metadata.labels))");
+        y.append("  variables:\n");
+        variable(y, "containers", "(has(object.spec.initContainers) ? object.spec.initContainers : [])"
+                + " + (has(object.spec.containers) ? object.spec.containers : [])");
+        y.append("  validations:\n");
+        for (Target[] c : charts) {
+            Target chart = c[0];
+            Target t = c[1];
+            String literal = "has(e.value) && !has(e.valueFrom) && e.value.lowerAscii().contains('" + chart.name().toLowerCase(Locale.ROOT)
+                    + "') && e.value.matches(" + raw(addressRegex(List.of(chart), config.clusterDomain())) + ")";
+            y.append("    - expression: |-\n        !variables.containers.exists(c, has(c.env) && c.env.exists(e, ").append(literal)
+                    .append("))\n");
+            y.append("      message: \"zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): ").append(chart.name())
+                    .append('.').append(chart.namespace()).append(':').append(chart.port()).append("; point it at ").append(t.name())
+                    .append('.').append(t.namespace()).append(':').append(t.port()).append("\"\n");
+        }
+        y.append("""
+                ---
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: ValidatingAdmissionPolicyBinding
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                  policyName: %s
+                  validationActions: [Warn]
+                  matchResources:
+                    # the webhook's namespaces; a pod enrolled by then (the policy, the webhook) is not told it bypasses
+                    namespaceSelector:
+                      matchLabels:
+                        %s: "%s"
+                      matchExpressions:
+                        - key: kubernetes.io/metadata.name
+                          operator: NotIn
+                          values: %s
+                        - key: istio.io/dataplane-mode
+                          operator: NotIn
+                          values: [ambient, none]
+                    objectSelector:
+                      matchExpressions:
+                        - key: istio.io/dataplane-mode
+                          operator: DoesNotExist
+                """.formatted(BYPASS_WARNING, BYPASS_WARNING, rules.optInKey(), rules.optInValue(),
+                excluded.stream().collect(Collectors.joining(", ", "[", "]"))));
     }
 
     /** {@code ns/name:port} of the first target the env value names (as the webhook's reason annotation writes it). */

@@ -149,8 +149,8 @@ class EnrollPolicyTest {
 
     /**
      * On by default: the base (and so every overlay) ships the policy, its binding and the warning policy, and the API
-     * server accepts them; {@code components/without-enroll-policy} (clusters older than 1.36) takes exactly those four
-     * out and leaves everything else as it was.
+     * server accepts them; {@code components/without-enroll-policy} (clusters older than 1.36) takes exactly those
+     * (and the bypass warning) out and leaves everything else as it was.
      */
     @Test
     void theBaseShipsThePolicyAndTheComponentLeavesItOut() throws Exception {
@@ -158,7 +158,9 @@ class EnrollPolicyTest {
         List<String> ours = base.stream().filter(o -> o.getMetadata().getName().startsWith(EnrollPolicy.NAME))
                 .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
         assertEquals(List.of("MutatingAdmissionPolicy " + EnrollPolicy.NAME, "MutatingAdmissionPolicyBinding " + EnrollPolicy.NAME,
-                "ValidatingAdmissionPolicy " + EnrollPolicy.WARNING, "ValidatingAdmissionPolicyBinding " + EnrollPolicy.WARNING), ours);
+                "ValidatingAdmissionPolicy " + EnrollPolicy.BYPASS_WARNING, "ValidatingAdmissionPolicy " + EnrollPolicy.WARNING,
+                "ValidatingAdmissionPolicyBinding " + EnrollPolicy.BYPASS_WARNING, "ValidatingAdmissionPolicyBinding " + EnrollPolicy.WARNING),
+                ours);
         for (HasMetadata o : base) {
             if (o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) {
                 assertEquals(o.getMetadata().getName(), admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts()
@@ -175,8 +177,60 @@ class EnrollPolicyTest {
                 """);
         List<HasMetadata> without = cluster.render(dir);
         List<HasMetadata> expected = base.stream().filter(o -> !o.getMetadata().getName().startsWith(EnrollPolicy.NAME)).toList();
-        assertEquals(expected.size(), without.size(), "only the four objects of the policy are left out");
+        assertEquals(expected.size(), without.size(), "only the policy's objects are left out");
         assertEquals(expected, without, "everything else unchanged");
+    }
+
+    /**
+     * A literal client of the chart's own Service is told it bypasses the waypoint, and what to use instead, by the
+     * API server (no webhook registered for this namespace); with bind-chart-service (its clients are enrolled then)
+     * the rendering and the shipped component both leave that warning out.
+     */
+    @Test
+    void aChartServiceClientIsToldItBypassesTheWaypoint() throws Exception {
+        String pod = """
+                apiVersion: v1
+                kind: Pod
+                metadata:
+                  name: %s
+                spec:
+                  containers:
+                  - name: worker
+                    image: example/worker:1
+                    env:
+                    - name: ZEEBE_ADDRESS
+                      value: %s
+                """;
+        String ours = "zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): camunda-zeebe-gateway.camunda:26500; "
+                + "point it at camunda-zeebe-gateway-grpc.camunda:26500";
+        String[] stderr = {""};
+        Eventually.await(() -> {
+            try {
+                admin.pods().inNamespace(NS).withName("chart-client").delete();
+                Eventually.await(() -> admin.pods().inNamespace(NS).withName("chart-client").get() == null, 15, "deleted");
+                stderr[0] = kubectlCreate(NS, pod.formatted("chart-client", "http://camunda-zeebe-gateway.camunda.svc:26500"));
+                return stderr[0].contains("Warning:");
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, 30, "the bypass warning in force");
+        assertTrue(stderr[0].contains("ValidatingAdmissionPolicy '" + EnrollPolicy.BYPASS_WARNING + "'"), stderr[0]);
+        assertTrue(stderr[0].contains(ours), stderr[0]);
+        assertNull(labels(admin.pods().inNamespace(NS).withName("chart-client").get()).get(MODE), "not enrolled");
+        // not for a target's client, nor for an address in the chart Service's look-alikes
+        assertTrue(!kubectlCreate(NS, pod.formatted("target-client", "camunda-zeebe-gateway-grpc.camunda:26500")).contains("bypasses"));
+        assertTrue(!kubectlCreate(NS, pod.formatted("other-port", "camunda-zeebe-gateway.camunda:9600")).contains("bypasses"));
+        assertTrue(!kubectlCreate(NS, pod.formatted("other-ns", "camunda-zeebe-gateway.other:26500")).contains("bypasses"));
+
+        var bound = TestConfig.with(Map.of("enforcer.bootstrap.bind-chart-service", "true"));
+        String rendered = EnrollPolicy.render(bound);
+        assertTrue(!rendered.contains(EnrollPolicy.BYPASS_WARNING), "bind-chart-service: no bypass warning rendered");
+        List<String> renderedNames = admin.load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items().stream()
+                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
+        List<String> shippedNames = cluster.render("overlays/bind-chart-service").stream()
+                .filter(o -> o.getMetadata().getName().startsWith(EnrollPolicy.NAME))
+                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
+        assertEquals(renderedNames, shippedNames, "components/bind-chart-service leaves out what the rendering leaves out");
     }
 
     /** Every address form the detector accepts in a literal env value, and look-alikes it rejects. */

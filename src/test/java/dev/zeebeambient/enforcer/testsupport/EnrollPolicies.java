@@ -52,6 +52,8 @@ public final class EnrollPolicies {
         admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
         admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.WARNING).delete();
         admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.BYPASS_WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.BYPASS_WARNING).delete();
     }
 
     /** Who enrolls a literal client in a dry run in {@code namespace}. */
