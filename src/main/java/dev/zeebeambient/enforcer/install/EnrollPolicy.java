@@ -51,7 +51,6 @@ public final class EnrollPolicy {
                 : "enrolled-by";
         TreeSet<String> excluded = new TreeSet<>(rules.excludedNamespaces());
         TreeSet<String> targetNamespaces = config.targets().stream().map(Target::namespace).collect(Collectors.toCollection(TreeSet::new));
-        String key = rules.enrollKey();
 
         StringBuilder y = new StringBuilder();
         y.append("""
@@ -79,15 +78,7 @@ public final class EnrollPolicy {
                         resources: [pods]
                   matchConditions:
                 """.formatted(NAME));
-        condition(y, "not-in-a-target-namespace", "!(request.namespace in " + list(targetNamespaces) + ")");
-        condition(y, "not-a-mirror-pod", "!has(object.metadata.annotations) || !('kubernetes.io/config.mirror' in object.metadata.annotations)");
-        condition(y, "not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork");
-        condition(y, "no-enroll-key", "(!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels))"
-                + " && (!has(object.metadata.annotations) || !('" + key + "' in object.metadata.annotations))");
-        condition(y, "no-sidecar-hint", "(!has(object.metadata.annotations) || !('sidecar.istio.io/status' in object.metadata.annotations"
-                + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
-                + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
-                + " || 'istio.io/rev' in object.metadata.labels))");
+        skipConditions(y, rules, targetNamespaces);
         // cheapest last: most pods name no target anywhere, and skip every variable below (ASCII lower-casing only: a value
         // that needs Java's wider lower-casing to name a target is left to the webhook, as the variables would leave it)
         String named = config.targets().stream().map(t -> "x.lowerAscii().contains('" + t.name().toLowerCase(Locale.ROOT) + "')")
@@ -156,14 +147,19 @@ public final class EnrollPolicy {
                 + " + " + pairTargetExpression(config));
         y.append("""
                   mutations:
-                    - patchType: ApplyConfiguration
-                      applyConfiguration:
+                    # a JSON patch, not an apply configuration: no server-side-apply merge of the whole pod (measured
+                    # cheaper); each map is added whole when the pod has none, else only our keys
+                    - patchType: JSONPatch
+                      jsonPatch:
                         expression: |-
-                          variables.reason != '' && !variables.sidecarNamespace
-                            ? Object{metadata: Object.metadata{
-                                labels: {'istio.io/dataplane-mode': 'ambient'},
-                                annotations: {'%s': variables.reason, '%s': '%s'}}}
-                            : Object{}
+                          variables.reason == '' || variables.sidecarNamespace ? [] :
+                            (has(object.metadata.labels)
+                              ? [JSONPatch{op: 'add', path: '/metadata/labels/istio.io~1dataplane-mode', value: 'ambient'}]
+                              : [JSONPatch{op: 'add', path: '/metadata/labels', value: {'istio.io/dataplane-mode': 'ambient'}}])
+                            + (has(object.metadata.annotations)
+                              ? [JSONPatch{op: 'add', path: '/metadata/annotations/' + jsonpatch.escapeKey('@REASON@'), value: variables.reason},
+                                 JSONPatch{op: 'add', path: '/metadata/annotations/' + jsonpatch.escapeKey('@BY@'), value: '@ORIGIN@'}]
+                              : [JSONPatch{op: 'add', path: '/metadata/annotations', value: {'@REASON@': variables.reason, '@BY@': '@ORIGIN@'}}])
                 ---
                 apiVersion: admissionregistration.k8s.io/v1
                 kind: MutatingAdmissionPolicyBinding
@@ -235,7 +231,8 @@ public final class EnrollPolicy {
                 spec:
                   policyName: %s
                   validationActions: [Warn]
-                """.formatted(config.reasonAnnotation(), by, ORIGIN, NAME, NAME, rules.optInKey(), rules.optInValue(),
+                """.replace("@REASON@", config.reasonAnnotation()).replace("@BY@", by).replace("@ORIGIN@", ORIGIN).formatted(NAME, NAME,
+                rules.optInKey(), rules.optInValue(),
                 excluded.stream().collect(Collectors.joining(", ", "[", "]")), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
                 config.reasonAnnotation(), WARNING, WARNING));
         if (!config.bootstrap().bindChartService()) {
@@ -262,7 +259,6 @@ public final class EnrollPolicy {
         if (charts.isEmpty()) {
             return;
         }
-        String key = rules.enrollKey();
         y.append("""
                 ---
                 # A client of the chart's own gateway Service (not behind the waypoint: one connection, one gateway pod),
@@ -283,15 +279,7 @@ public final class EnrollPolicy {
                         resources: [pods]
                   matchConditions:
                 """.formatted(BYPASS_WARNING));
-        condition(y, "not-in-a-target-namespace", "!(request.namespace in " + list(targetNamespaces) + ")");
-        condition(y, "not-a-mirror-pod", "!has(object.metadata.annotations) || !('kubernetes.io/config.mirror' in object.metadata.annotations)");
-        condition(y, "not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork");
-        condition(y, "no-enroll-key", "(!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels))"
-                + " && (!has(object.metadata.annotations) || !('" + key + "' in object.metadata.annotations))");
-        condition(y, "no-sidecar-hint", "(!has(object.metadata.annotations) || !('sidecar.istio.io/status' in object.metadata.annotations"
-                + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
-                + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
-                + " || 'istio.io/rev' in object.metadata.labels))");
+        skipConditions(y, rules, targetNamespaces);
         y.append("  variables:\n");
         variable(y, "containers", "(has(object.spec.initContainers) ? object.spec.initContainers : [])"
                 + " + (has(object.spec.containers) ? object.spec.containers : [])");
@@ -385,6 +373,20 @@ public final class EnrollPolicy {
         String domain = clusterDomain.toLowerCase(Locale.ROOT).replaceAll("^\\.+|\\.+$", "");
         String base = t.name() + "." + t.namespace();
         return "(?:" + ci(base) + "(?:" + ci(".svc") + "(?:" + ci("." + domain) + ")?)?)";
+    }
+
+    /** Every skip rule of the decider that CEL can see in the pod and the request (the namespace ones are the binding's). */
+    private static void skipConditions(StringBuilder y, Rules rules, TreeSet<String> targetNamespaces) {
+        String key = rules.enrollKey();
+        condition(y, "not-in-a-target-namespace", "!(request.namespace in " + list(targetNamespaces) + ")");
+        condition(y, "not-a-mirror-pod", "!has(object.metadata.annotations) || !('kubernetes.io/config.mirror' in object.metadata.annotations)");
+        condition(y, "not-host-network", "!has(object.spec.hostNetwork) || !object.spec.hostNetwork");
+        condition(y, "no-enroll-key", "(!has(object.metadata.labels) || !('" + key + "' in object.metadata.labels))"
+                + " && (!has(object.metadata.annotations) || !('" + key + "' in object.metadata.annotations))");
+        condition(y, "no-sidecar-hint", "(!has(object.metadata.annotations) || !('sidecar.istio.io/status' in object.metadata.annotations"
+                + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
+                + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
+                + " || 'istio.io/rev' in object.metadata.labels))");
     }
 
     private static void condition(StringBuilder y, String name, String expression) {
