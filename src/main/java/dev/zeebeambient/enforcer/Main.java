@@ -35,6 +35,10 @@ public final class Main {
             System.out.print(renderEnrollPolicy());
             return;
         }
+        if (args.length > 0 && args[0].equals(RENDER_WEBHOOK_MATCH_CONDITION)) {
+            System.out.println(dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(configuration()));
+            return;
+        }
         warmKubernetesModel();
         SmallRyeConfig config = bootConfig();
         if (config.getOptionalValue("enforcer.self-managed-tls.enabled", Boolean.class).orElse(false)) {
@@ -75,11 +79,19 @@ public final class Main {
     /** {@code java -jar quarkus-run.jar render-enroll-policy}: the in-API-server enrollment policy for this configuration, as YAML. */
     static final String RENDER_ENROLL_POLICY = "render-enroll-policy";
 
+    /** {@code java -jar quarkus-run.jar render-webhook-match-condition}: the webhook's matchConditions expression for this configuration. */
+    static final String RENDER_WEBHOOK_MATCH_CONDITION = "render-webhook-match-condition";
+
     /** The enroll policy for the configuration as the enforcer would read it (environment, system properties, files). */
     static String renderEnrollPolicy() throws IOException {
+        return EnrollPolicy.render(configuration());
+    }
+
+    /** The configuration as the enforcer would read it, without starting it. */
+    static EnforcerConfig configuration() throws IOException {
         SmallRyeConfig config = bootConfigBuilder().withMapping(EnforcerConfig.class).addDiscoveredInterceptors()
                 .withConverter(Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter()).build();
-        return EnrollPolicy.render(config.getConfigMapping(EnforcerConfig.class));
+        return config.getConfigMapping(EnforcerConfig.class);
     }
 
     static final String CERT = "quarkus.tls.admission.key-store.pem.0.cert";

@@ -479,7 +479,7 @@ class EnrollPolicyTest {
             // the API server picks the registration up asynchronously: wait until a pod the policy leaves to the webhook calls it
             long first = SystemBenchmark.webhookCalls(admin, hook);
             Eventually.await(() -> {
-                admin.pods().inNamespace(ns).resource(client("probe", "PORT", "8080")).dryRun().create();
+                admin.pods().inNamespace(ns).resource(client("probe", "GATEWAY", "$(HOST).camunda:26500")).dryRun().create();
                 return SystemBenchmark.webhookCalls(admin, hook) > first;
             }, 30, "the API server calls the (dead) webhook");
             long before = SystemBenchmark.webhookCalls(admin, hook);
@@ -489,8 +489,9 @@ class EnrollPolicyTest {
             assertEquals("policy", annotations(created).get(BY));
             assertEquals("container app: env ZEEBE_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500", annotations(created).get(REASON));
             assertEquals(before, SystemBenchmark.webhookCalls(admin, hook), "a literal client costs no webhook call (API server metrics)");
-            Pod other = admin.pods().inNamespace(ns).resource(client("web", "PORT", "8080")).create();
-            assertNull(labels(other).get(MODE), "not a client: unchanged (the webhook, down, decides nothing)");
+            // a pod whose address would need $(HOST) expanded: left to the webhook, which is down
+            Pod other = admin.pods().inNamespace(ns).resource(client("web", "GATEWAY", "$(HOST).camunda:26500")).create();
+            assertNull(labels(other).get(MODE), "left to the webhook: unchanged (the webhook, down, decides nothing)");
             assertEquals(before + 1, SystemBenchmark.webhookCalls(admin, hook), "a pod the policy leaves to the webhook is sent to it");
         } finally {
             cluster.deregisterWebhook("enroll-policy-enforcer-down");

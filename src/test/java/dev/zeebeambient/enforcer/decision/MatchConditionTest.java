@@ -59,8 +59,27 @@ class MatchConditionTest {
     record Entry(String what, String namespace, Pod pod, boolean enrolled) {
     }
 
+    /** {@code -Dmatch-condition.update=true}: rewrites the shipped expression from the configuration's defaults. */
+    static void updateShipped() throws java.io.IOException {
+        String rendered = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.defaults());
+        String yaml = java.nio.file.Files.readString(SHIPPED);
+        int start = yaml.indexOf("expression: >-\n") + "expression: >-\n".length();
+        int end = start;
+        while (end < yaml.length() && yaml.startsWith("          ", end)) {
+            end = yaml.indexOf('\n', end) + 1;
+        }
+        StringBuilder folded = new StringBuilder();
+        for (String part : rendered.split(" (?=\\|\\| )")) { // a line per alternative, as a person would write it
+            folded.append("          ").append(part).append('\n');
+        }
+        java.nio.file.Files.writeString(SHIPPED, yaml.substring(0, start) + folded + yaml.substring(end));
+    }
+
     @BeforeAll
-    static void register() {
+    static void register() throws Exception {
+        if (Boolean.getBoolean("match-condition.update")) {
+            updateShipped();
+        }
         cluster = KubeTestCluster.get();
         var config = cluster.config();
         config.setRequestRetryBackoffLimit(0); // the failing call is a 500, which the client would retry with backoff
@@ -300,6 +319,28 @@ class MatchConditionTest {
         assertTrue(skippedByCondition.stream().anyMatch(w -> w.contains("not-a-client")), skippedByCondition.toString());
     }
 
+    static final java.nio.file.Path SHIPPED = java.nio.file.Path.of("webhook-config/base/mutatingwebhook.yaml");
+
+    /**
+     * The shipped expression is the configuration defaults' rendering ({@code -Dmatch-condition.update=true} rewrites it),
+     * and another configuration renders another one (its namespaces, its enroll key).
+     */
+    @Test
+    void theShippedConditionIsRenderedFromTheConfiguration() throws Exception {
+        String rendered = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.defaults());
+        var hook = k8s.getKubernetesSerialization().unmarshal(java.nio.file.Files.readString(SHIPPED),
+                io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration.class).getWebhooks().get(0);
+        assertEquals(rendered, hook.getMatchConditions().get(0).getExpression().replaceAll("\\s+", " "),
+                "generated from the configuration: mvn test -Dtest=MatchConditionTest -Dmatch-condition.update=true rewrites it");
+        String other = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.with(Map.of(
+                "enforcer.targets", "zeebe-prod/gw-grpc:26600", "enforcer.pod-enroll-key", "platform.example.com/zeebe",
+                "enforcer.detection.known-gateway-services", "legacy/zeebe:26500")));
+        assertTrue(other.startsWith("request.namespace == 'zeebe-prod' ||"), other);
+        assertTrue(other.contains("x.lowerAscii().contains('legacy') || x.lowerAscii().contains('zeebe-prod')"), other);
+        assertTrue(other.contains("'platform.example.com/zeebe' in object.metadata.labels"), other);
+        assertFalse(other.contains("'camunda'"), other);
+    }
+
     @Test
     void podsWithNothingToDetectAreNotSent() {
         List<Entry> skipped = skipped();
@@ -310,8 +351,21 @@ class MatchConditionTest {
         assertTrue(called(valid(skipped.get(0).pod(), 200), TARGET_NS));
         assertTrue(called(new PodBuilder(valid(skipped.get(1).pod(), 201)).editMetadata()
                 .addToLabels("zeebe-ambient-enforcer.io/enroll", "false").endMetadata().build(), APPS));
-        assertTrue(called(new PodBuilder(valid(skipped.get(2).pod(), 202)).editSpec().editFirstContainer()
-                .addNewEnv().withName("PORT").withValue("8080").endEnv().endContainer().endSpec().build(), APPS));
+        // a literal env value is sent when it names a target's namespace, has a $(VAR), or comes from elsewhere
+        for (String value : List.of("camunda-zeebe-gateway-grpc.camunda:26500", "http://GW.CAMUNDA:1", "$(HOST):26500", "x\u212ay")) {
+            assertTrue(called(new PodBuilder(valid(skipped.get(2).pod(), 202)).editSpec().editFirstContainer()
+                    .addNewEnv().withName("ADDR").withValue(value).endEnv().endContainer().endSpec().build(), APPS), value);
+        }
+        assertTrue(called(new PodBuilder(valid(skipped.get(2).pod(), 203)).editSpec().editFirstContainer().addNewEnv().withName("ADDR")
+                .withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom().endEnv()
+                .endContainer().endSpec().build(), APPS), "valueFrom");
+        assertTrue(called(new PodBuilder(valid(skipped.get(2).pod(), 204)).editSpec().editFirstContainer()
+                .withArgs("--gateway", "zeebe.CAMUNDA.svc").endContainer().endSpec().build(), APPS), "args");
+        // ... and not when it names nothing the enforcer looks for (most pods: a web app's settings)
+        assertFalse(called(new PodBuilder(valid(skipped.get(2).pod(), 205)).editSpec().editFirstContainer()
+                .addNewEnv().withName("PORT").withValue("8080").endEnv().addNewEnv().withName("DATABASE_URL")
+                .withValue("postgres://db.shop:5432/orders").endEnv().withCommand("java", "-jar", "app.jar").withArgs("--port=8080")
+                .endContainer().endSpec().build(), APPS), "a web app");
     }
 
     /**
