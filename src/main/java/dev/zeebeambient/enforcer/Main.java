@@ -35,8 +35,15 @@ public final class Main {
             System.out.print(renderEnrollPolicy());
             return;
         }
-        if (args.length > 0 && args[0].equals(RENDER_WEBHOOK_MATCH_CONDITION)) {
-            System.out.println(dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(configuration()));
+        if (args.length > 0 && args[0].equals(RENDER_INSTALL)) {
+            if (args.length != 2) {
+                System.err.println("usage: java -jar quarkus-run.jar " + RENDER_INSTALL + " <directory: a copy of webhook-config/base>");
+                System.exit(2);
+            }
+            Path dir = Paths.get(args[1]);
+            dev.zeebeambient.enforcer.install.InstallManifest.write(configuration(), dir);
+            System.out.println("wrote " + String.join(", ", dev.zeebeambient.enforcer.install.InstallManifest.render(configuration())
+                    .keySet()) + " to " + dir);
             return;
         }
         warmKubernetesModel();
@@ -79,8 +86,11 @@ public final class Main {
     /** {@code java -jar quarkus-run.jar render-enroll-policy}: the in-API-server enrollment policy for this configuration, as YAML. */
     static final String RENDER_ENROLL_POLICY = "render-enroll-policy";
 
-    /** {@code java -jar quarkus-run.jar render-webhook-match-condition}: the webhook's matchConditions expression for this configuration. */
-    static final String RENDER_WEBHOOK_MATCH_CONDITION = "render-webhook-match-condition";
+    /**
+     * {@code java -jar quarkus-run.jar render-install <dir>}: the base's files that repeat the configuration (webhook,
+     * pod-patch policy, bootstrap Roles, enroll policy), rendered for this configuration into {@code dir}.
+     */
+    static final String RENDER_INSTALL = "render-install";
 
     /** The enroll policy for the configuration as the enforcer would read it (environment, system properties, files). */
     static String renderEnrollPolicy() throws IOException {

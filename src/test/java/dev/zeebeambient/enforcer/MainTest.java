@@ -50,4 +50,22 @@ class MainTest {
             System.clearProperty("enforcer.targets");
         }
     }
+
+    /** {@code render-install <dir>} writes the base's generated files for the configuration the enforcer would read. */
+    @Test
+    void renderInstallWritesTheBaseFilesForTheEnforcersConfiguration() throws Exception {
+        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("render-install");
+        System.setProperty("enforcer.targets", "zeebe-prod/gw-grpc:26600");
+        try {
+            Main.main(new String[] {Main.RENDER_INSTALL, dir.toString()});
+            String webhook = java.nio.file.Files.readString(dir.resolve("mutatingwebhook.yaml"));
+            org.junit.jupiter.api.Assertions.assertTrue(webhook.contains("request.namespace == 'zeebe-prod'"), webhook);
+            String rbac = java.nio.file.Files.readString(dir.resolve("rbac-bootstrap.yaml"));
+            org.junit.jupiter.api.Assertions.assertTrue(rbac.contains("namespace: zeebe-prod") && !rbac.contains("namespace: camunda"), rbac);
+            org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("enroll-policy.yaml")));
+            org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("pod-patch-policy.yaml")));
+        } finally {
+            System.clearProperty("enforcer.targets");
+        }
+    }
 }

@@ -15,7 +15,7 @@ import java.util.stream.Collectors;
  * {@code <service>.<namespace>}, so a literal value, command or args word that names none of those namespaces, has
  * no {@code $(VAR)} to expand and no Kelvin sign (which Java lower-cases to {@code k}) tells the enforcer nothing;
  * {@code valueFrom}, {@code envFrom} and ConfigMap/Secret volumes are always sent (the enforcer reads them).
- * A test fails when the shipped expression and this rendering of the defaults differ.
+ * Part of {@link InstallManifest}'s webhook; a test fails when the shipped expression and this rendering of the defaults differ.
  */
 public final class WebhookMatchCondition {
 

@@ -59,27 +59,8 @@ class MatchConditionTest {
     record Entry(String what, String namespace, Pod pod, boolean enrolled) {
     }
 
-    /** {@code -Dmatch-condition.update=true}: rewrites the shipped expression from the configuration's defaults. */
-    static void updateShipped() throws java.io.IOException {
-        String rendered = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.defaults());
-        String yaml = java.nio.file.Files.readString(SHIPPED);
-        int start = yaml.indexOf("expression: >-\n") + "expression: >-\n".length();
-        int end = start;
-        while (end < yaml.length() && yaml.startsWith("          ", end)) {
-            end = yaml.indexOf('\n', end) + 1;
-        }
-        StringBuilder folded = new StringBuilder();
-        for (String part : rendered.split(" (?=\\|\\| )")) { // a line per alternative, as a person would write it
-            folded.append("          ").append(part).append('\n');
-        }
-        java.nio.file.Files.writeString(SHIPPED, yaml.substring(0, start) + folded + yaml.substring(end));
-    }
-
     @BeforeAll
     static void register() throws Exception {
-        if (Boolean.getBoolean("match-condition.update")) {
-            updateShipped();
-        }
         cluster = KubeTestCluster.get();
         var config = cluster.config();
         config.setRequestRetryBackoffLimit(0); // the failing call is a 500, which the client would retry with backoff
@@ -322,7 +303,7 @@ class MatchConditionTest {
     static final java.nio.file.Path SHIPPED = java.nio.file.Path.of("webhook-config/base/mutatingwebhook.yaml");
 
     /**
-     * The shipped expression is the configuration defaults' rendering ({@code -Dmatch-condition.update=true} rewrites it),
+     * The shipped expression is the configuration defaults' rendering (InstallManifestTest rewrites the file),
      * and another configuration renders another one (its namespaces, its enroll key).
      */
     @Test
@@ -331,7 +312,7 @@ class MatchConditionTest {
         var hook = k8s.getKubernetesSerialization().unmarshal(java.nio.file.Files.readString(SHIPPED),
                 io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration.class).getWebhooks().get(0);
         assertEquals(rendered, hook.getMatchConditions().get(0).getExpression().replaceAll("\\s+", " "),
-                "generated from the configuration: mvn test -Dtest=MatchConditionTest -Dmatch-condition.update=true rewrites it");
+                "generated from the configuration: mvn test -Dtest=InstallManifestTest -Dinstall.update=true rewrites it");
         String other = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.with(Map.of(
                 "enforcer.targets", "zeebe-prod/gw-grpc:26600", "enforcer.pod-enroll-key", "platform.example.com/zeebe",
                 "enforcer.detection.known-gateway-services", "legacy/zeebe:26500")));
