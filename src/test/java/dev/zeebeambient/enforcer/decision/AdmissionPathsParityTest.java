@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every pod of the enroll-policy corpus (the other tests' pod shapes and match-condition pods, every
- * address form and look-alike, free text, host/port pairs, skip rules) through the real API server
+ * Every pod of the corpus ({@code src/test/resources/corpus}: the other tests' pod shapes and match-condition pods,
+ * every address form and look-alike, free text, host/port pairs, skip rules) through the real API server
  * three ways, with the running enforcer as the webhook: webhook only (the policy absent), policy only
  * (the webhook not registered), and both, as shipped. The policy never enrolls a pod the webhook does
  * not; with both, every pod ends exactly as with the webhook alone; the pods the policy enrolled
@@ -69,7 +69,7 @@ class AdmissionPathsParityTest {
         cluster.namespace(NS, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
         admin.resource(new ConfigMapBuilder().withNewMetadata().withName("paths-probe").withNamespace(NS).endMetadata()
                 .addToData("address", "camunda-zeebe-gateway-grpc.camunda:26500").build()).serverSideApply();
-        Map<String, Pod> corpus = EnrollPolicyTest.corpus();
+        Map<String, Pod> corpus = dev.zeebeambient.enforcer.testsupport.Corpus.pods();
 
         // webhook only
         EnrollPolicies.remove(NS);
@@ -95,6 +95,12 @@ class AdmissionPathsParityTest {
         before = SystemBenchmark.webhookCalls(admin, HOOK);
         both.putAll(admitAll(admin, rest));
         long restCalls = SystemBenchmark.webhookCalls(admin, HOOK) - before;
+
+        // the webhook through the API server answers as its golden verdict says (src/test/resources/corpus/verdicts)
+        var golden = dev.zeebeambient.enforcer.testsupport.Corpus.verdicts();
+        List<String> notGolden = corpus.keySet().stream().filter(k -> "ENROLL".equals(golden.get(k).get("kind").asText())
+                != (webhook.get(k).enrolled() && webhook.get(k).by() != null)).toList();
+        assertEquals(List.of(), notGolden, "the webhook's answer through the API server differs from the golden verdict");
 
         List<String> falsePositives = new ArrayList<>();
         List<String> differ = new ArrayList<>();

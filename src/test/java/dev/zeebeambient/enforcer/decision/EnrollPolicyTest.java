@@ -1,13 +1,11 @@
 package dev.zeebeambient.enforcer.decision;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.install.EnrollPolicy;
 import dev.zeebeambient.enforcer.bench.SystemBenchmark;
 import dev.zeebeambient.enforcer.testsupport.EnrollPolicies;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
-import dev.zeebeambient.enforcer.testsupport.PodShapes;
 import dev.zeebeambient.enforcer.testsupport.TestConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
@@ -22,7 +20,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -236,118 +233,9 @@ class EnrollPolicyTest {
         assertEquals(renderedNames, shippedNames, "components/bind-chart-service leaves out what the rendering leaves out");
     }
 
-    /** Every address form the detector accepts in a literal env value, and look-alikes it rejects. */
-    static Map<String, String> values() {
-        Map<String, String> v = new LinkedHashMap<>();
-        List<String> hosts = List.of("camunda-zeebe-gateway-grpc.camunda", "camunda-zeebe-gateway-grpc.camunda.svc",
-                "camunda-zeebe-gateway-grpc.camunda.svc.cluster.local", "camunda-zeebe-gateway-grpc.camunda.svc.cluster.local.",
-                "CAMUNDA-Zeebe-Gateway-GRPC.Camunda.SVC");
-        List<String> prefixes = List.of("", "http://", "https://", "grpc://", "grpcs://", "zeebe://", "HTTPS://", "dns:", "dns:///",
-                "dns://10.0.0.10:53/", "passthrough:///");
-        for (String h : hosts) {
-            for (String pre : prefixes) {
-                for (String port : List.of(":26500", "")) {
-                    for (String post : List.of("", "/")) {
-                        v.put(pre + h + port + post, pre + h + port + post);
-                    }
-                }
-            }
-        }
-        v.put("padded", "  camunda-zeebe-gateway-grpc.camunda:26500\t");
-        // look-alikes: none of these is a target address
-        for (String s : List.of("camunda-zeebe-gateway-grpc.camunda:26501", "camunda-zeebe-gateway-grpc.other:26500",
-                "camunda-zeebe-gateway-grpc:26500", "my-camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda.svc.example.org:26500",
-                "http://proxy/camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:26500/path",
-                "camunda-zeebe-gateway.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:", "camunda-zeebe-gateway-grpc.camunda..",
-                "dns://camunda-zeebe-gateway-grpc.camunda:26500", "dns:http://camunda-zeebe-gateway-grpc.camunda:26500",
-                "ftp://camunda-zeebe-gateway-grpc.camunda:26500", "$(HOST):26500", "camunda-zeebe-gateway-grpc.camunda:$(PORT)",
-                "\u00a0camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda.\u017fvc:26500",
-                "camunda-zee\u212Ae-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc.camunda:26500 --tls", "")) {
-            v.put("look-alike " + s, s);
-        }
-        return v;
-    }
-
-    /** The test pods: every shape the tests know, and each address form under a documented, an unknown and a host variable name. */
-    static Map<String, Pod> corpus() throws Exception {
-        Map<String, Pod> pods = new LinkedHashMap<>();
-        int i = 0;
-        for (Map.Entry<String, JsonNode> shape : PodShapes.all().entrySet()) {
-            pods.put("shape " + shape.getKey(), PodShapes.creatable(shape.getValue(), "shape-" + i++, false));
-        }
-        for (MatchConditionTest.Entry e : MatchConditionTest.corpus()) {
-            pods.put("match-condition " + e.what(), PodShapes.creatable(PodShapes.M.valueToTree(e.pod()), "mc-" + i++, false));
-        }
-        for (Map.Entry<String, String> v : values().entrySet()) {
-            for (String env : List.of("ZEEBE_ADDRESS", "camunda.client.zeebe.grpc-address", "MY_SETTING", "ZEEBE_HOST", "zeebe-port")) {
-                pods.put("env " + env + "=" + v.getKey(), client("v-" + i++, env, v.getValue()));
-            }
-        }
-        // the effective value is the last entry of a name; an init container counts; valueFrom never does
-        pods.put("overridden literal", new PodBuilder(client("o-" + i++, "ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500"))
-                .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue("other:26500").endEnv().endContainer()
-                .endSpec().build());
-        pods.put("overriding literal", new PodBuilder(client("o-" + i++, "ZEEBE_ADDRESS", "other:26500"))
-                .editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500")
-                .endEnv().endContainer().endSpec().build());
-        pods.put("init container", new PodBuilder(client("o-" + i++, "PLAIN", "x")).editSpec().addNewInitContainer().withName("wait")
-                .withImage("busybox").addNewEnv().withName("ZEEBE_ADDRESS").withValue("camunda-zeebe-gateway-grpc.camunda:26500").endEnv()
-                .endInitContainer().endSpec().build());
-        pods.put("fieldRef then literal", new PodBuilder(client("o-" + i++, "NS", "x")).editSpec().editFirstContainer().editFirstEnv()
-                .withValue(null).withNewValueFrom().withNewFieldRef().withFieldPath("metadata.namespace").endFieldRef().endValueFrom()
-                .endEnv().addNewEnv().withName("ADDR").withValue("camunda-zeebe-gateway-grpc.$(NS):26500").endEnv().endContainer().endSpec()
-                .build());
-        // free text the detector scans (any env value, command and args words): forms and look-alikes
-        String a = "camunda-zeebe-gateway-grpc.camunda";
-        List<String> texts = List.of("-Dzeebe.client.broker.gateway-address=" + a + ":26500 -Xmx1g",
-                "--camunda.client.zeebe.grpc-address=http://" + a + ".svc:26500", "{\"zeebe\":{\"address\":\"" + a + ":26500\"}}",
-                "until nc -vz " + a + " 26500; do sleep 1; done", "nc -vz " + a + " 26501", "nc " + a + ".svc.cluster.local. 026500",
-                "dns:" + a + " 26500", "DNS:" + a + " 26500", "DNS:http://" + a + ":26500", "dns:http://" + a + ":26500",
-                "x=" + a, "--host=" + a + " 26500", a + " 123456", a + " 26500x", "HTTP://" + a + " 26500", "grpc://" + a + " 26500",
-                a + "/ 26500", "a=b=" + a + ":26500", "--x:" + a + ":26500", "http://proxy/" + a + ":26500", a + ":26500,other:1",
-                a + "\u000b26500", a + "\u000126500", "'" + a + ":26500'", "[" + a + "]:26500", "zeebe:" + a.toUpperCase() + ":26500",
-                "dnS:" + a + " 26500", "dns.x:" + a + " 26500", "-dns:" + a + " 26500", "KEY=ZEEBE://" + a + ":26500/", a + "\t26500",
-                "echo " + a + "; zbctl status", "xcamunda-zeebe-gateway-grpc.camunda:26500", a + ":26500x");
-        for (String t : texts) {
-            pods.put("scan env MY_OPTS=" + t, client("t-" + i++, "MY_OPTS", t));
-            pods.put("scan args " + t, new PodBuilder(client("t-" + i++, "PLAIN", "x")).editSpec().editFirstContainer()
-                    .withArgs("run", t).endContainer().endSpec().build());
-            pods.put("scan command " + t, new PodBuilder(client("t-" + i++, "PLAIN", "x")).editSpec().editFirstContainer()
-                    .withCommand("sh", "-c", t).endContainer().endSpec().build());
-        }
-        // the split form: ZEEBE_HOST (+ ZEEBE_PORT)
-        for (String h : List.of("camunda-zeebe-gateway-grpc.camunda", " Camunda-Zeebe-Gateway-Grpc.camunda.svc.cluster.local. ",
-                "camunda-zeebe-gateway-grpc.camunda:26500", "camunda-zeebe-gateway-grpc", "http://camunda-zeebe-gateway-grpc.camunda")) {
-            for (String port : java.util.Arrays.asList(null, "26500", " 026500", "+26500", "26501", "x", "$(P)")) {
-                Pod p = client("h-" + i++, "ZEEBE_HOST", h);
-                if (port != null) {
-                    p = new PodBuilder(p).editSpec().editFirstContainer().addNewEnv().withName("ZEEBE_PORT").withValue(port).endEnv()
-                            .endContainer().endSpec().build();
-                }
-                pods.put("pair ZEEBE_HOST=" + h + " ZEEBE_PORT=" + port, p);
-            }
-        }
-        pods.put("envFrom (could hold ZEEBE_PORT: left to the webhook) with a ZEEBE_HOST pair", new PodBuilder(client("h-" + i++, "ZEEBE_HOST", "camunda-zeebe-gateway-grpc.camunda")).editSpec()
-                .editFirstContainer().addNewEnvFrom().withNewConfigMapRef().withName("zeebe-env").endConfigMapRef().endEnvFrom().endContainer()
-                .endSpec().build());
-        pods.put("pair, host twice", new PodBuilder(client("h-" + i++, "ZEEBE_HOST", "camunda-zeebe-gateway-grpc.camunda")).editSpec()
-                .editFirstContainer().addNewEnv().withName("zeebe.host").withValue("other").endEnv().endContainer().endSpec().build());
-        // skip rules the policy leaves to the webhook
-        Pod literal = client("s", "ZEEBE_ADDRESS", "camunda-zeebe-gateway-grpc.camunda:26500");
-        pods.put("opt-out", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("zeebe-ambient-enforcer.io/enroll", "false")
-                .endMetadata().build());
-        pods.put("opt-out annotation", new PodBuilder(literal).editMetadata().withName("s-" + i++)
-                .addToAnnotations("zeebe-ambient-enforcer.io/enroll", "FALSE ").endMetadata().build());
-        pods.put("sidecar requested", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("sidecar.istio.io/inject", "true")
-                .endMetadata().build());
-        pods.put("sidecar present", new PodBuilder(literal).editMetadata().withName("s-" + i++)
-                .addToAnnotations("sidecar.istio.io/status", "{}").endMetadata().build());
-        pods.put("revision label", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels("istio.io/rev", "canary")
-                .endMetadata().build());
-        pods.put("hostNetwork", new PodBuilder(literal).editMetadata().withName("s-" + i++).endMetadata().editSpec().withHostNetwork(true)
-                .endSpec().build());
-        pods.put("none", new PodBuilder(literal).editMetadata().withName("s-" + i++).addToLabels(MODE, "none").endMetadata().build());
-        return pods;
+    /** The corpus (src/test/resources/corpus): every pod shape the tests know, every address form and look-alike. */
+    static Map<String, Pod> corpus() {
+        return dev.zeebeambient.enforcer.testsupport.Corpus.pods();
     }
 
     /**
