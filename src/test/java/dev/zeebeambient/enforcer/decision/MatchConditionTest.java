@@ -322,6 +322,38 @@ class MatchConditionTest {
         assertFalse(other.contains("'camunda'"), other);
     }
 
+    /**
+     * Every pod of the corpus (src/test/resources/corpus) that the webhook enrolls or warns about, by its golden verdict,
+     * is sent to it: the conditions never cost a user an enrollment or a warning. Prints how many the conditions skip.
+     */
+    @Test
+    void everyCorpusPodTheWebhookEnrollsOrWarnsAboutIsSent() {
+        var golden = dev.zeebeambient.enforcer.testsupport.Corpus.verdicts();
+        List<String> notSent = new ArrayList<>();
+        int needed = 0;
+        int skipped = 0;
+        int i = 1000;
+        for (Map.Entry<String, Pod> c : dev.zeebeambient.enforcer.testsupport.Corpus.pods().entrySet()) {
+            var v = golden.get(c.getKey());
+            boolean matters = "ENROLL".equals(v.get("kind").asText()) || !v.get("warnings").isEmpty();
+            Pod pod = c.getValue();
+            boolean labelled = pod.getMetadata().getLabels() != null && pod.getMetadata().getLabels().containsKey("istio.io/dataplane-mode");
+            if (labelled) {
+                continue; // the objectSelector's, not the conditions' (the webhook would answer "already ambient")
+            }
+            boolean sent = called(valid(pod, i++), APPS);
+            needed += matters ? 1 : 0;
+            skipped += sent ? 0 : 1;
+            if (matters && !sent) {
+                notSent.add(c.getKey());
+            }
+        }
+        System.out.printf("matchConditions over the corpus: %d pods the webhook enrolls or warns about, all sent; %d skipped%n", needed,
+                skipped);
+        assertEquals(List.of(), notSent, "the matchConditions skip pods the webhook enrolls or warns about");
+        assertTrue(needed > 500, "pods that matter: " + needed);
+    }
+
     @Test
     void podsWithNothingToDetectAreNotSent() {
         List<Entry> skipped = skipped();
