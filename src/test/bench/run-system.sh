@@ -3,7 +3,8 @@
 # h2load, pods/s through a real kube-apiserver with no webhook / the webhook calling /noop / the
 # webhook calling /mutate, start-to-ready and RSS; the admission paths (no admission, the enroll
 # policy, policy + webhook as shipped, webhook only; two pod mixes; webhook calls counted by the API
-# server; -Donly=paths runs this part alone). Installs wrk and h2load (Debian wrk,
+# server; -Donly=paths runs this part alone, -Dpaths.no-warning=true adds the mutating policy without its
+# two warning policies). Installs wrk and h2load (Debian wrk,
 # nghttp2-client) if missing. Options: -Drounds=3 -Dpods=200 -Dwrk.duration=10s -Dh2load.duration=10
 # -Dh2load.clients=10 -Dh2load.rps=100 -Dcompare.match-conditions=true (as MAVEN_OPTS-style -D args).
 set -euo pipefail

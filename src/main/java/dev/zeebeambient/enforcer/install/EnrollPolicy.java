@@ -88,10 +88,7 @@ public final class EnrollPolicy {
                 + "e.value].exists(x, " + named + "))) || (has(c.command) && c.command.exists(x, " + named + "))"
                 + " || (has(c.args) && c.args.exists(x, " + named + "))))");
         y.append("  variables:\n");
-        variable(y, "nsLabels", "has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}");
-        variable(y, "sidecarNamespace", "('istio-injection' in variables.nsLabels && variables.nsLabels['istio-injection'] == 'enabled')"
-                + " || ('istio.io/rev' in variables.nsLabels && !('istio-injection' in variables.nsLabels"
-                + " && variables.nsLabels['istio-injection'] == 'disabled'))");
+        sidecarNamespace(y);
         variable(y, "containers", "(has(object.spec.initContainers) ? object.spec.initContainers : [])"
                 + " + (has(object.spec.containers) ? object.spec.containers : [])");
         // an env entry whose value is a literal target address and is the container's effective one (the last of its name)
@@ -147,8 +144,8 @@ public final class EnrollPolicy {
                 + " + " + pairTargetExpression(config));
         y.append("""
                   mutations:
-                    # a JSON patch, not an apply configuration: no server-side-apply merge of the whole pod (measured
-                    # cheaper); each map is added whole when the pod has none, else only our keys
+                    # a JSON patch, not an apply configuration: no server-side-apply merge of the whole pod; each map
+                    # is added whole when the pod has none, else only our keys
                     - patchType: JSONPatch
                       jsonPatch:
                         expression: |-
@@ -281,6 +278,7 @@ public final class EnrollPolicy {
                 """.formatted(BYPASS_WARNING));
         skipConditions(y, rules, targetNamespaces);
         y.append("  variables:\n");
+        sidecarNamespace(y);
         variable(y, "containers", "(has(object.spec.initContainers) ? object.spec.initContainers : [])"
                 + " + (has(object.spec.containers) ? object.spec.containers : [])");
         y.append("  validations:\n");
@@ -289,8 +287,9 @@ public final class EnrollPolicy {
             Target t = c[1];
             String literal = "has(e.value) && !has(e.valueFrom) && e.value.lowerAscii().contains('" + chart.name().toLowerCase(Locale.ROOT)
                     + "') && e.value.matches(" + raw(addressRegex(List.of(chart), config.clusterDomain())) + ")";
-            y.append("    - expression: |-\n        !variables.containers.exists(c, has(c.env) && c.env.exists(e, ").append(literal)
-                    .append("))\n");
+            // a sidecar-injected namespace: the sidecar balances per request, nothing bypasses a waypoint there
+            y.append("    - expression: |-\n        variables.sidecarNamespace || !variables.containers.exists(c, has(c.env) && c.env.exists(e, ")
+                    .append(literal).append("))\n");
             y.append("      message: \"zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): ").append(chart.name())
                     .append('.').append(chart.namespace()).append(':').append(chart.port()).append("; point it at ").append(t.name())
                     .append('.').append(t.namespace()).append(':').append(t.port()).append("\"\n");
@@ -387,6 +386,14 @@ public final class EnrollPolicy {
                 + " || 'sidecar.istio.io/inject' in object.metadata.annotations))"
                 + " && (!has(object.metadata.labels) || !('sidecar.istio.io/inject' in object.metadata.labels"
                 + " || 'istio.io/rev' in object.metadata.labels))");
+    }
+
+    /** Istio injects sidecars in this namespace (the decider's namespace half of row 11). */
+    private static void sidecarNamespace(StringBuilder y) {
+        variable(y, "nsLabels", "has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}");
+        variable(y, "sidecarNamespace", "('istio-injection' in variables.nsLabels && variables.nsLabels['istio-injection'] == 'enabled')"
+                + " || ('istio.io/rev' in variables.nsLabels && !('istio-injection' in variables.nsLabels"
+                + " && variables.nsLabels['istio-injection'] == 'disabled'))");
     }
 
     private static void condition(StringBuilder y, String name, String expression) {

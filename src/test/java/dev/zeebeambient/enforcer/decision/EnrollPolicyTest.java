@@ -222,6 +222,14 @@ class EnrollPolicyTest {
             assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), other[1] + ": " + out);
         }
 
+        // in a sidecar-injected namespace the sidecar balances per request: no such warning
+        String injected = "enroll-policy-injected";
+        Map<String, String> injectedLabels = new java.util.HashMap<>(OPTED_IN);
+        injectedLabels.put("istio-injection", "enabled");
+        cluster.namespace(injected, injectedLabels);
+        String out = kubectlCreate(injected, pod.formatted("chart-client", "camunda-zeebe-gateway.camunda:26500"));
+        assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), out);
+
         var bound = TestConfig.with(Map.of("enforcer.bootstrap.bind-chart-service", "true"));
         String rendered = EnrollPolicy.render(bound);
         assertTrue(!rendered.contains(EnrollPolicy.BYPASS_WARNING), "bind-chart-service: no bypass warning rendered");
