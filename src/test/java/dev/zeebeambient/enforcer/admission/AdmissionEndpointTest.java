@@ -265,4 +265,32 @@ class AdmissionEndpointTest {
                         .setParam("http.socket.timeout", (int) Duration.ofSeconds(5).toMillis())))
                 .body("{}").post("/mutate").then().statusCode(200));
     }
+
+    /**
+     * Every pod of the corpus (src/test/resources/corpus) through the HTTPS endpoint: allowed, and enrolled with exactly
+     * the golden verdict's patch, or left unchanged, as the golden verdict says (warnings depend on which gateway
+     * Services exist in the test API server, so they are the verdict test's).
+     */
+    @Test
+    void everyCorpusPodGetsItsGoldenPatch() throws Exception {
+        var golden = dev.zeebeambient.enforcer.testsupport.Corpus.verdicts();
+        List<String> differ = new java.util.ArrayList<>();
+        int enrolled = 0;
+        for (Map.Entry<String, io.fabric8.kubernetes.api.model.Pod> c : dev.zeebeambient.enforcer.testsupport.Corpus.pods().entrySet()) {
+            JsonNode object = ReviewFixtures.M.valueToTree(c.getValue());
+            JsonNode response = ReviewFixtures.M.readTree(post(ReviewFixtures.review(object, NS, "CREATE", false)).statusCode(200)
+                    .extract().asString()).get("response");
+            JsonNode want = golden.get(c.getKey());
+            JsonNode patch = response.hasNonNull("patch")
+                    ? ReviewFixtures.M.readTree(Base64.getDecoder().decode(response.get("patch").asText())) : null;
+            boolean same = response.get("allowed").asBoolean() && ("ENROLL".equals(want.get("kind").asText())
+                    ? want.get("patch").equals(patch) : patch == null);
+            enrolled += patch != null ? 1 : 0;
+            if (!same) {
+                differ.add(c.getKey() + ": golden " + want.get("patch") + ", endpoint " + patch);
+            }
+        }
+        assertEquals(List.of(), differ, "the endpoint's patch differs from the golden verdict");
+        assertTrue(enrolled > 500, "enrolled: " + enrolled);
+    }
 }
