@@ -168,21 +168,7 @@ public final class EnrollPolicy {
                   policyName: %s
                   matchResources:
                     # the webhook's: opted-in namespaces, not excluded, not already ambient or none
-                    namespaceSelector:
-                      matchLabels:
-                        %s: "%s"
-                      matchExpressions:
-                        - key: kubernetes.io/metadata.name
-                          operator: NotIn
-                          values: %s
-                        - key: istio.io/dataplane-mode
-                          operator: NotIn
-                          values: [ambient, none]
-                    objectSelector:
-                      matchExpressions:
-                        - key: istio.io/dataplane-mode
-                          operator: DoesNotExist
-                ---
+                %s---
                 # Why, for the kubectl user, without a webhook call: a warning on each pod the policy above enrolled
                 # (validation runs after every mutation), one line, cut to 119 characters like the webhook's.
                 apiVersion: admissionregistration.k8s.io/v1
@@ -229,8 +215,7 @@ public final class EnrollPolicy {
                   policyName: %s
                   validationActions: [Warn]
                 """.replace("@REASON@", config.reasonAnnotation()).replace("@BY@", by).replace("@ORIGIN@", ORIGIN).formatted(NAME, NAME,
-                rules.optInKey(), rules.optInValue(),
-                excluded.stream().collect(Collectors.joining(", ", "[", "]")), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
+                InstallManifest.selectors(rules), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
                 config.reasonAnnotation(), WARNING, WARNING));
         if (!config.bootstrap().bindChartService()) {
             bypassWarning(y, config, rules, excluded, targetNamespaces);
@@ -307,22 +292,7 @@ public final class EnrollPolicy {
                   validationActions: [Warn]
                   matchResources:
                     # the webhook's namespaces; a pod enrolled by then (the policy, the webhook) is not told it bypasses
-                    namespaceSelector:
-                      matchLabels:
-                        %s: "%s"
-                      matchExpressions:
-                        - key: kubernetes.io/metadata.name
-                          operator: NotIn
-                          values: %s
-                        - key: istio.io/dataplane-mode
-                          operator: NotIn
-                          values: [ambient, none]
-                    objectSelector:
-                      matchExpressions:
-                        - key: istio.io/dataplane-mode
-                          operator: DoesNotExist
-                """.formatted(BYPASS_WARNING, BYPASS_WARNING, rules.optInKey(), rules.optInValue(),
-                excluded.stream().collect(Collectors.joining(", ", "[", "]"))));
+                %s""".formatted(BYPASS_WARNING, BYPASS_WARNING, InstallManifest.selectors(rules)));
     }
 
     /** {@code ns/name:port} of the first target the env value names (as the webhook's reason annotation writes it). */

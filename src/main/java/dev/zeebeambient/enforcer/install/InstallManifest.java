@@ -50,6 +50,30 @@ public final class InstallManifest {
         return "system:serviceaccount:" + config.ownNamespace() + ":" + NAME;
     }
 
+    /**
+     * The webhook's namespaceSelector and objectSelector (opted in, not excluded, not ambient/none; pods without
+     * istio.io/dataplane-mode), at the indentation of a webhook or a policy binding's matchResources: the enroll policy's
+     * bindings use the same, so the API server's and the webhook's paths see the same pods.
+     */
+    static String selectors(Rules rules) {
+        return """
+                    namespaceSelector:
+                      matchLabels:
+                        %s: "%s"
+                      matchExpressions:
+                        - key: kubernetes.io/metadata.name
+                          operator: NotIn
+                          values: %s
+                        - key: istio.io/dataplane-mode
+                          operator: NotIn
+                          values: [ambient, none]
+                    objectSelector:
+                      matchExpressions:
+                        - key: istio.io/dataplane-mode
+                          operator: DoesNotExist
+                """.formatted(rules.optInKey(), rules.optInValue(), excluded(rules));
+    }
+
     static String excluded(Rules rules) {
         return new TreeSet<>(rules.excludedNamespaces()).stream().collect(Collectors.joining(", ", "[", "]"));
     }
@@ -101,22 +125,8 @@ public final class InstallManifest {
                     # istio.io/rev) are sent: a pod there that says sidecar.istio.io/inject=false is a client the
                     # webhook must enroll at admission (the backstop could only label it after its connection is
                     # open); the enforcer skips the injected ones. A selector cannot see the pod's opt-out.
-                    namespaceSelector:
-                      matchLabels:
-                        %3$s: "%4$s"
-                      matchExpressions:
-                        - key: kubernetes.io/metadata.name
-                          operator: NotIn
-                          values: %5$s
-                        - key: istio.io/dataplane-mode
-                          operator: NotIn
-                          values: [ambient, none]
                     # Pods that already say ambient or none (the enforcer's own pods say none) are not sent.
-                    objectSelector:
-                      matchExpressions:
-                        - key: istio.io/dataplane-mode
-                          operator: DoesNotExist
-                    # Nor are pods the enforcer can tell nothing about. Outside the targets' namespaces an address
+                %3$s    # Nor are pods the enforcer can tell nothing about. Outside the targets' namespaces an address
                     # can only name a target or a known gateway Service (or one of its pods) as
                     # <service>.<namespace>: a pod is sent when a literal env value, command or args word names one
                     # of those namespaces (any ASCII case), has a $(VAR) to expand or a Kelvin sign (Java lower-cases
@@ -128,7 +138,7 @@ public final class InstallManifest {
                     matchConditions:
                       - name: may-be-enrolled
                         expression: >-
-                """.formatted(NAME, config.ownNamespace(), rules.optInKey(), rules.optInValue(), excluded(rules)) + folded;
+                """.formatted(NAME, config.ownNamespace(), selectors(rules)) + folded;
     }
 
     static String podPatchPolicy(EnforcerConfig config) {
@@ -224,6 +234,28 @@ public final class InstallManifest {
                 """.formatted(user(config), rules.optInKey(), rules.optInValue(), prefix, quotedExcluded(rules));
     }
 
+    /** The RoleBinding of Role {@code name} in {@code namespace} to the enforcer's ServiceAccount. */
+    static String roleBinding(String name, String namespace, String ownNamespace) {
+        return """
+                ---
+                apiVersion: rbac.authorization.k8s.io/v1
+                kind: RoleBinding
+                metadata:
+                  name: %1$s
+                  namespace: %2$s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                roleRef:
+                  apiGroup: rbac.authorization.k8s.io
+                  kind: Role
+                  name: %1$s
+                subjects:
+                  - kind: ServiceAccount
+                    name: %4$s
+                    namespace: %3$s
+                """.formatted(name, namespace, ownNamespace, NAME);
+    }
+
     static String bootstrapRbac(EnforcerConfig config) {
         StringBuilder y = new StringBuilder("""
                 # Generated from the enforcer's configuration (InstallManifest): do not edit; render yours with
@@ -269,23 +301,8 @@ public final class InstallManifest {
                       - apiGroups: [discovery.k8s.io]
                         resources: [endpointslices]
                         verbs: [list]
-                    ---
-                    apiVersion: rbac.authorization.k8s.io/v1
-                    kind: RoleBinding
-                    metadata:
-                      name: zeebe-ambient-enforcer-bootstrap
-                      namespace: %1$s
-                      labels:
-                        app.kubernetes.io/name: zeebe-ambient-enforcer
-                    roleRef:
-                      apiGroup: rbac.authorization.k8s.io
-                      kind: Role
-                      name: zeebe-ambient-enforcer-bootstrap
-                    subjects:
-                      - kind: ServiceAccount
-                        name: zeebe-ambient-enforcer
-                        namespace: %4$s
-                    """.formatted(ns.getKey(), names, config.bootstrap().waypointName(), config.ownNamespace()));
+                    """.formatted(ns.getKey(), names, config.bootstrap().waypointName()))
+                    .append(roleBinding("zeebe-ambient-enforcer-bootstrap", ns.getKey(), config.ownNamespace()));
             first = false;
         }
         var defaults = config.bootstrap().waypointDefaults();
@@ -308,23 +325,8 @@ public final class InstallManifest {
                         resources: [configmaps]
                         resourceNames: [%2$s]
                         verbs: [get, list, watch, create, patch, delete]
-                    ---
-                    apiVersion: rbac.authorization.k8s.io/v1
-                    kind: RoleBinding
-                    metadata:
-                      name: zeebe-ambient-enforcer-waypoint-defaults
-                      namespace: %1$s
-                      labels:
-                        app.kubernetes.io/name: zeebe-ambient-enforcer
-                    roleRef:
-                      apiGroup: rbac.authorization.k8s.io
-                      kind: Role
-                      name: zeebe-ambient-enforcer-waypoint-defaults
-                    subjects:
-                      - kind: ServiceAccount
-                        name: zeebe-ambient-enforcer
-                        namespace: %3$s
-                    """.formatted(config.bootstrap().istioNamespace(), defaults.name(), config.ownNamespace()));
+                    """.formatted(config.bootstrap().istioNamespace(), defaults.name()))
+                    .append(roleBinding("zeebe-ambient-enforcer-waypoint-defaults", config.bootstrap().istioNamespace(), config.ownNamespace()));
         }
         return y.toString();
     }
