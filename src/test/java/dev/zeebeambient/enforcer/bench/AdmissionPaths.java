@@ -78,7 +78,8 @@ final class AdmissionPaths {
         }
     }
 
-    record Result(double perSecond, double p50, double p99, long webhookCalls, int enrolled, int byPolicy, int pods) {
+    record Result(double perSecond, double p50, double p99, long webhookCalls, int enrolled, int byPolicy, int pods,
+            Map<String, Double> pluginSeconds) {
     }
 
     private AdmissionPaths() {
@@ -132,6 +133,29 @@ final class AdmissionPaths {
             p99.put(mix, new double[] {SystemBenchmark.med(byMode.get(Mode.SHIPPED), Result::p99),
                     SystemBenchmark.med(byMode.get(Mode.NONE), Result::p99)});
         }
+        System.out.printf(Locale.ROOT, "%nAPI server time per pod create in admission plugins (ms; all rounds; the API server's "
+                + "apiserver_admission_controller_admission_duration_seconds, every resource's CREATE):%n");
+        java.util.Set<String> names = new java.util.TreeSet<>();
+        results.values().forEach(m -> m.values().forEach(rs -> rs.forEach(r -> r.pluginSeconds().forEach((k, v) -> {
+            if (v > 0.0005 * r.pods()) {
+                names.add(k); // only the plugins that cost something
+            }
+        }))));
+        System.out.printf(Locale.ROOT, "%-10s %-17s", "mix", "mode");
+        names.forEach(n -> System.out.printf(Locale.ROOT, " %26s", n));
+        System.out.println();
+        for (Mix mix : Mix.values()) {
+            for (Mode mode : modes) {
+                List<Result> rs = results.get(mix).get(mode);
+                int total = rs.stream().mapToInt(Result::pods).sum();
+                System.out.printf(Locale.ROOT, "%-10s %-17s", mix.name().toLowerCase(Locale.ROOT), mode.name().toLowerCase(Locale.ROOT));
+                for (String n : names) {
+                    System.out.printf(Locale.ROOT, " %26.3f", 1000 * rs.stream().mapToDouble(r -> r.pluginSeconds().getOrDefault(n, 0.0)).sum()
+                            / total);
+                }
+                System.out.println();
+            }
+        }
         System.out.printf(Locale.ROOT, "(vs none: median of the per-round ratios; mixes: literal = %s; realistic = %s; 'none' in a "
                 + "namespace that did not opt in)%n",
                 Mix.LITERAL.what, Mix.REALISTIC.what);
@@ -160,6 +184,7 @@ final class AdmissionPaths {
     /** Creates {@code n} pods of {@code mix}, 8 in flight; counts the webhook's calls and what admission enrolled. */
     static Result create(KubernetesClient k8s, Mode mode, Mix mix, int n, String prefix) throws Exception {
         long callsBefore = SystemBenchmark.webhookCalls(k8s, SystemBenchmark.MUTATE_HOOK);
+        Map<String, Double> pluginsBefore = pluginSeconds(k8s);
         ExecutorService pool = Executors.newFixedThreadPool(8);
         List<Future<double[]>> futures = new ArrayList<>();
         long start = System.nanoTime();
@@ -190,7 +215,27 @@ final class AdmissionPaths {
         pool.shutdown();
         Collections.sort(latencies);
         long calls = SystemBenchmark.webhookCalls(k8s, SystemBenchmark.MUTATE_HOOK) - callsBefore;
-        return new Result(n / seconds, latencies.get(n / 2), latencies.get((int) Math.ceil(n * 0.99) - 1), calls, enrolled, byPolicy, n);
+        Map<String, Double> plugins = new java.util.TreeMap<>();
+        pluginSeconds(k8s).forEach((name, sum) -> plugins.put(name, sum - pluginsBefore.getOrDefault(name, 0.0)));
+        return new Result(n / seconds, latencies.get(n / 2), latencies.get((int) Math.ceil(n * 0.99) - 1), calls, enrolled, byPolicy, n,
+                plugins);
+    }
+
+    /**
+     * Seconds the API server spent in each admission plugin so far, pod creates only
+     * ({@code apiserver_admission_controller_admission_duration_seconds_sum{name, operation="CREATE"}}, summed over types):
+     * where a mode's cost lies.
+     */
+    static Map<String, Double> pluginSeconds(KubernetesClient k8s) {
+        Map<String, Double> sums = new java.util.TreeMap<>();
+        for (String line : k8s.raw("/metrics").lines().toList()) {
+            if (line.startsWith("apiserver_admission_controller_admission_duration_seconds_sum{") && line.contains("operation=\"CREATE\"")) {
+                int i = line.indexOf("name=\"") + 6;
+                String name = line.substring(i, line.indexOf('"', i));
+                sums.merge(name, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+            }
+        }
+        return sums;
     }
 
     /**
