@@ -48,6 +48,7 @@ public final class LocalRun {
         Files.copy(cluster.kubeconfig(), kubeconfig, StandardCopyOption.REPLACE_EXISTING);
         Path enforcerKubeconfig = dir.resolve("enforcer-kubeconfig");
         Files.copy(cluster.installEnforcerIdentity("base"), enforcerKubeconfig, StandardCopyOption.REPLACE_EXISTING);
+        EnrollPolicies.installShipped("demo"); // as the base ships it: literal clients are enrolled by the API server itself
         TestPki pki = TestPki.get();
 
         java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of(
@@ -87,6 +88,10 @@ public final class LocalRun {
                   %1$s -n demo run worker --image=example/worker:1 \\
                       --env=ZEEBE_ADDRESS=camunda-zeebe-gateway-grpc.camunda:26500
                   %1$s -n demo get pod worker --show-labels -o jsonpath='{.metadata.labels}{"\\n"}{.metadata.annotations}{"\\n"}'
+                      # enrolled-by: policy (the API server's enroll policy, no webhook call)
+                  %1$s -n demo create configmap zeebe --from-literal=address=camunda-zeebe-gateway-grpc.camunda:26500
+                  # a client whose address is in a ConfigMap: the webhook decides (enrolled-by: admission)
+                  %1$s -n demo run cm-worker --image=example/worker:1 --overrides='{"spec":{"containers":[{"name":"cm-worker","image":"example/worker:1","env":[{"name":"ZEEBE_ADDRESS","valueFrom":{"configMapKeyRef":{"name":"zeebe","key":"address"}}}]}]}}'
                   %1$s -n demo run chart-client --image=example/worker:1 \\
                       --env=ZEEBE_ADDRESS=camunda-zeebe-gateway.camunda:26500   # the chart's Service: told it bypasses the waypoint
                   curl -s localhost:9000/status
