@@ -39,15 +39,48 @@ class CorpusVerdictTest {
 
     /** The verdict the webhook gives {@code pod}, as the golden file holds it. */
     static ObjectNode verdict(String name, Pod pod) {
-        JsonNode object = M.valueToTree(pod);
         Decision d = new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(pod, NS, OPTED_IN, Map.of(), ResolvedSources.NONE,
                 List.of(CHART_SERVICE)));
-        AdmissionRequest req = new AdmissionRequest("corpus", "", "Pod", null, "CREATE", NS, pod.getMetadata().getName(), false, object);
+        return line(name, pod, NS, d);
+    }
+
+    static ObjectNode line(String name, Pod pod, String namespace, Decision d) {
+        JsonNode object = M.valueToTree(pod);
+        AdmissionRequest req = new AdmissionRequest("corpus", "", "Pod", null, "CREATE", namespace, pod.getMetadata().getName(), false,
+                object);
         Verdict v = Verdict.of(req, pod, new Outcome(d, true, Set.of()), false, new Enrollment(TestConfig.defaults()));
         ObjectNode line = M.createObjectNode().put("name", name).put("kind", v.kind().name()).put("reason", v.reason());
         line.set("patch", v.patch());
         line.set("warnings", M.valueToTree(v.warnings()));
         return line;
+    }
+
+    /** The README decision table's cases (corpus/decision-table), each in its own context, against their golden verdicts. */
+    @Test
+    void everyDecisionTableRowGetsItsGoldenVerdict() {
+        Map<String, ObjectNode> now = new LinkedHashMap<>();
+        for (Corpus.Case c : Corpus.decisionTable()) {
+            Map<Target, Map<String, String>> selectors = new LinkedHashMap<>();
+            c.targetSelectors().forEach((t, m) -> selectors.put(Target.parse(t), m));
+            var rules = c.config().isEmpty() ? TestConfig.rules()
+                    : dev.zeebeambient.enforcer.decision.Rules.from(TestConfig.with(c.config()));
+            Decision d = new EnrollmentDecider(rules).decide(new PodContext(c.pod(), c.namespace(), c.namespaceLabels(), selectors,
+                    ResolvedSources.NONE, c.bypass().stream().map(Target::parse).toList()));
+            now.put(c.name(), line(c.name(), c.pod(), c.namespace(), d));
+        }
+        if (Boolean.getBoolean("corpus.update")) {
+            Corpus.writeDecisionTableVerdicts(now);
+        }
+        Map<String, JsonNode> golden = Corpus.decisionTableVerdicts();
+        assertEquals(now.keySet(), golden.keySet(), "a golden verdict for every row and no other (-Dcorpus.update=true)");
+        List<String> differ = new ArrayList<>();
+        now.forEach((name, v) -> {
+            if (!v.equals(golden.get(name))) {
+                differ.add("row " + name + "\n  now:    " + v + "\n  golden: " + golden.get(name));
+            }
+        });
+        assertEquals(List.of(), differ, "verdicts changed; if on purpose, -Dcorpus.update=true and review the diff");
+        assertTrue(now.size() >= 16, "rows: " + now.size());
     }
 
     @Test

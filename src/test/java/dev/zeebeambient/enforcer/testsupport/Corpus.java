@@ -63,6 +63,53 @@ public final class Corpus {
         write("verdicts", verdicts);
     }
 
+    /**
+     * A decision-table case: a pod with what its decision reads besides the pod (namespace, its labels, configuration
+     * overrides, target Services' selectors by {@code ns/name:port}, known bypassing Services).
+     */
+    public record Case(String name, String namespace, Map<String, String> namespaceLabels, Map<String, String> config,
+            Map<String, Map<String, String>> targetSelectors, List<String> bypass, Pod pod) {
+    }
+
+    /** README's decision table, a case per row ({@code decision-table/rows.jsonl}, the row number as name). */
+    public static List<Case> decisionTable() {
+        List<Case> cases = new ArrayList<>();
+        for (JsonNode l : read("decision-table").getOrDefault("rows.jsonl", List.of())) {
+            cases.add(new Case(l.get("name").asText(), l.get("namespace").asText(),
+                    M.convertValue(l.get("namespaceLabels"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { }),
+                    M.convertValue(l.get("config"), new com.fasterxml.jackson.core.type.TypeReference<Map<String, String>>() { }),
+                    M.convertValue(l.get("targetSelectors"),
+                            new com.fasterxml.jackson.core.type.TypeReference<Map<String, Map<String, String>>>() { }),
+                    M.convertValue(l.get("bypass"), new com.fasterxml.jackson.core.type.TypeReference<List<String>>() { }),
+                    M.convertValue(l.get("pod"), Pod.class)));
+        }
+        return cases;
+    }
+
+    /** The golden verdicts of the decision-table cases, by row. */
+    public static Map<String, JsonNode> decisionTableVerdicts() {
+        Map<String, JsonNode> verdicts = new LinkedHashMap<>();
+        read("decision-table").getOrDefault("verdicts.jsonl", List.of()).forEach(l -> verdicts.put(l.get("name").asText(), l));
+        return verdicts;
+    }
+
+    public static void writeDecisionTableVerdicts(Map<String, ObjectNode> verdicts) {
+        writeFile(DIR.resolve("decision-table").resolve("verdicts.jsonl"), verdicts.values().stream().map(Object::toString).toList());
+    }
+
+    public static void writeDecisionTable(List<Case> cases) {
+        writeFile(DIR.resolve("decision-table").resolve("rows.jsonl"), cases.stream().map(c -> M.valueToTree(c).toString()).toList());
+    }
+
+    private static void writeFile(Path file, List<String> lines) {
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, String.join("\n", lines) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Writes pods as corpus lines (how the corpus was first made from the tests' builders). */
     public static void writePods(Map<String, Pod> pods) {
         Map<String, ObjectNode> lines = new LinkedHashMap<>();
