@@ -60,24 +60,11 @@ public final class EnrollPolicy {
                 # Enrolls, inside the API server and with no webhook call, pods whose own env names a target
                 # literally; everything else (and every pod a skip rule could concern) is left to the webhook,
                 # which the API server calls after this policy (its objectSelector skips pods this labelled).
-                apiVersion: admissionregistration.k8s.io/v1
-                kind: MutatingAdmissionPolicy
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/name: zeebe-ambient-enforcer
-                spec:
+                """).append(podCreatePolicy("MutatingAdmissionPolicy", NAME, """
                   # an error (a pod beyond the CEL cost budget, say) skips the policy: the webhook decides
                   failurePolicy: Ignore
                   reinvocationPolicy: Never
-                  matchConstraints:
-                    resourceRules:
-                      - apiGroups: [""]
-                        apiVersions: [v1]
-                        operations: [CREATE]
-                        resources: [pods]
-                  matchConditions:
-                """.formatted(NAME));
+                """));
         skipConditions(y, rules, targetNamespaces);
         // cheapest last: most pods name no target anywhere, and skip every variable below (ASCII lower-casing only: a value
         // that needs Java's wider lower-casing to name a target is left to the webhook, as the variables would leave it)
@@ -171,22 +158,7 @@ public final class EnrollPolicy {
                 %s---
                 # Why, for the kubectl user, without a webhook call: a warning on each pod the policy above enrolled
                 # (validation runs after every mutation), one line, cut to 119 characters like the webhook's.
-                apiVersion: admissionregistration.k8s.io/v1
-                kind: ValidatingAdmissionPolicy
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/name: zeebe-ambient-enforcer
-                spec:
-                  failurePolicy: Ignore
-                  matchConstraints:
-                    resourceRules:
-                      - apiGroups: [""]
-                        apiVersions: [v1]
-                        operations: [CREATE]
-                        resources: [pods]
-                  matchConditions:
-                    - name: enrolled-by-the-policy
+                %s    - name: enrolled-by-the-policy
                       expression: |-
                         has(object.metadata.annotations) && '%s' in object.metadata.annotations
                           && object.metadata.annotations['%s'] == '%s' && '%s' in object.metadata.annotations
@@ -215,7 +187,7 @@ public final class EnrollPolicy {
                   policyName: %s
                   validationActions: [Warn]
                 """.replace("@REASON@", config.reasonAnnotation()).replace("@BY@", by).replace("@ORIGIN@", ORIGIN).formatted(NAME, NAME,
-                InstallManifest.selectors(rules), WARNING, by, by, ORIGIN, config.reasonAnnotation(),
+                InstallManifest.selectors(rules), podCreatePolicy("ValidatingAdmissionPolicy", WARNING, VALIDATING), by, by, ORIGIN, config.reasonAnnotation(),
                 config.reasonAnnotation(), WARNING, WARNING));
         if (!config.bootstrap().bindChartService()) {
             bypassWarning(y, config, rules, excluded, targetNamespaces);
@@ -245,22 +217,7 @@ public final class EnrollPolicy {
                 ---
                 # A client of the chart's own gateway Service (not behind the waypoint: one connection, one gateway pod),
                 # named literally in its env, is told so without a webhook call, as the webhook would tell it.
-                apiVersion: admissionregistration.k8s.io/v1
-                kind: ValidatingAdmissionPolicy
-                metadata:
-                  name: %s
-                  labels:
-                    app.kubernetes.io/name: zeebe-ambient-enforcer
-                spec:
-                  failurePolicy: Ignore
-                  matchConstraints:
-                    resourceRules:
-                      - apiGroups: [""]
-                        apiVersions: [v1]
-                        operations: [CREATE]
-                        resources: [pods]
-                  matchConditions:
-                """.formatted(BYPASS_WARNING));
+                """).append(podCreatePolicy("ValidatingAdmissionPolicy", BYPASS_WARNING, VALIDATING));
         skipConditions(y, rules, targetNamespaces);
         y.append("  variables:\n");
         sidecarNamespace(y);
@@ -364,6 +321,32 @@ public final class EnrollPolicy {
         variable(y, "sidecarNamespace", "('istio-injection' in variables.nsLabels && variables.nsLabels['istio-injection'] == 'enabled')"
                 + " || ('istio.io/rev' in variables.nsLabels && !('istio-injection' in variables.nsLabels"
                 + " && variables.nsLabels['istio-injection'] == 'disabled'))");
+    }
+
+    /** What a warning policy's spec says before its matchConstraints: an error only skips the warning. */
+    private static final String VALIDATING = "  failurePolicy: Ignore\n";
+
+    /**
+     * A policy on pod CREATE, up to its {@code matchConditions:} line; {@code spec} holds the spec's lines before
+     * matchConstraints (failure and reinvocation policy).
+     */
+    private static String podCreatePolicy(String kind, String name, String spec) {
+        return """
+                apiVersion: admissionregistration.k8s.io/v1
+                kind: %s
+                metadata:
+                  name: %s
+                  labels:
+                    app.kubernetes.io/name: zeebe-ambient-enforcer
+                spec:
+                %s  matchConstraints:
+                    resourceRules:
+                      - apiGroups: [""]
+                        apiVersions: [v1]
+                        operations: [CREATE]
+                        resources: [pods]
+                  matchConditions:
+                """.formatted(kind, name, spec);
     }
 
     private static void condition(StringBuilder y, String name, String expression) {

@@ -105,39 +105,52 @@ class EnrollPolicyTest {
         return stderr;
     }
 
-    /** A kubectl user creating a pod the policy enrolled sees why, in one line of at most 119 characters, with no webhook call. */
-    @Test
-    void kubectlShowsWhyThePolicyEnrolledAPod() throws Exception {
-        String pod = """
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: %s
-                spec:
-                  containers:
-                  - name: worker
-                    image: example/worker:1
-                    env:
-                    - name: %s
-                      value: grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500
-                """;
+    /** A pod as a kubectl user writes it: name, one env variable and its value. */
+    static final String POD = """
+            apiVersion: v1
+            kind: Pod
+            metadata:
+              name: %s
+            spec:
+              containers:
+              - name: worker
+                image: example/worker:1
+                env:
+                - name: %s
+                  value: %s
+            """;
+
+    /**
+     * kubectl's stderr for creating {@code yaml} (pod {@code name}, recreated until then), once the API server applies
+     * the warning policy {@code policy} (it loads policies asynchronously; a webhook an earlier test class left
+     * registered may add its own lines).
+     */
+    static String createUntilWarned(String name, String yaml, String policy) {
         String[] stderr = {""};
         Eventually.await(() -> {
             try {
-                admin.pods().inNamespace(NS).withName("kubectl-worker").delete();
-                Eventually.await(() -> admin.pods().inNamespace(NS).withName("kubectl-worker").get() == null, 15, "deleted");
-                stderr[0] = kubectlCreate(NS, pod.formatted("kubectl-worker", "ZEEBE_GRPC_ADDRESS"));
-                return stderr[0].contains("Warning:");
+                admin.pods().inNamespace(NS).withName(name).delete();
+                Eventually.await(() -> admin.pods().inNamespace(NS).withName(name).get() == null, 15, "deleted");
+                stderr[0] = kubectlCreate(NS, yaml);
+                return stderr[0].contains("ValidatingAdmissionPolicy '" + policy + "'");
             } catch (Exception e) {
                 throw new IllegalStateException(e);
             }
-        }, 30, "the warning policy in force");
+        }, 30, policy + " in force");
+        return stderr[0];
+    }
+
+    /** A kubectl user creating a pod the policy enrolled sees why, in one line of at most 119 characters, with no webhook call. */
+    @Test
+    void kubectlShowsWhyThePolicyEnrolledAPod() throws Exception {
+        String[] stderr = {createUntilWarned("kubectl-worker", POD.formatted("kubectl-worker", "ZEEBE_GRPC_ADDRESS",
+                "grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500"), EnrollPolicy.WARNING)};
         // the API server puts "Validation failed for ValidatingAdmissionPolicy '<name>' with binding '<name>': " in front
         String ours = "zeebe-ambient-enforcer: enrolled in ambient: ";
         assertTrue(stderr[0].contains("Warning: Validation failed for ValidatingAdmissionPolicy '" + EnrollPolicy.WARNING + "'"), stderr[0]);
         assertTrue(stderr[0].contains(ours + "env ZEEBE_GRPC_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500"), stderr[0]);
         String longName = "A_VERY_LONG_SETTING_NAME_" + "X".repeat(300);
-        String longStderr = kubectlCreate(NS, pod.formatted("kubectl-long", longName));
+        String longStderr = kubectlCreate(NS, POD.formatted("kubectl-long", longName, "grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500"));
         String warning = longStderr.lines().filter(l -> l.contains(ours)).findFirst().orElseThrow();
         String message = warning.substring(warning.indexOf(ours));
         assertEquals(119, message.length(), warning);
@@ -185,40 +198,17 @@ class EnrollPolicyTest {
      */
     @Test
     void aChartServiceClientIsToldItBypassesTheWaypoint() throws Exception {
-        String pod = """
-                apiVersion: v1
-                kind: Pod
-                metadata:
-                  name: %s
-                spec:
-                  containers:
-                  - name: worker
-                    image: example/worker:1
-                    env:
-                    - name: ZEEBE_ADDRESS
-                      value: %s
-                """;
         String ours = "zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): camunda-zeebe-gateway.camunda:26500; "
                 + "point it at camunda-zeebe-gateway-grpc.camunda:26500";
-        String[] stderr = {""};
-        Eventually.await(() -> {
-            try {
-                admin.pods().inNamespace(NS).withName("chart-client").delete();
-                Eventually.await(() -> admin.pods().inNamespace(NS).withName("chart-client").get() == null, 15, "deleted");
-                stderr[0] = kubectlCreate(NS, pod.formatted("chart-client", "http://camunda-zeebe-gateway.camunda.svc:26500"));
-                // (a webhook an earlier test class left registered may add its own lines: wait for the policy's)
-                return stderr[0].contains(EnrollPolicy.BYPASS_WARNING);
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, 30, "the bypass warning in force");
+        String[] stderr = {createUntilWarned("chart-client", POD.formatted("chart-client", "ZEEBE_ADDRESS",
+                "http://camunda-zeebe-gateway.camunda.svc:26500"), EnrollPolicy.BYPASS_WARNING)};
         assertTrue(stderr[0].contains("ValidatingAdmissionPolicy '" + EnrollPolicy.BYPASS_WARNING + "'"), stderr[0]);
         assertTrue(stderr[0].contains(ours), stderr[0]);
         assertNull(labels(admin.pods().inNamespace(NS).withName("chart-client").get()).get(MODE), "not enrolled");
         // not for a target's client, nor for an address in the chart Service's look-alikes
         for (String[] other : new String[][] {{"target-client", "camunda-zeebe-gateway-grpc.camunda:26500"},
                 {"other-port", "camunda-zeebe-gateway.camunda:9600"}, {"other-ns", "camunda-zeebe-gateway.other:26500"}}) {
-            String out = kubectlCreate(NS, pod.formatted(other[0], other[1]));
+            String out = kubectlCreate(NS, POD.formatted(other[0], "ZEEBE_ADDRESS", other[1]));
             assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), other[1] + ": " + out);
         }
 
@@ -227,7 +217,7 @@ class EnrollPolicyTest {
         Map<String, String> injectedLabels = new java.util.HashMap<>(OPTED_IN);
         injectedLabels.put("istio-injection", "enabled");
         cluster.namespace(injected, injectedLabels);
-        String out = kubectlCreate(injected, pod.formatted("chart-client", "camunda-zeebe-gateway.camunda:26500"));
+        String out = kubectlCreate(injected, POD.formatted("chart-client", "ZEEBE_ADDRESS", "camunda-zeebe-gateway.camunda:26500"));
         assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), out);
 
         var bound = TestConfig.with(Map.of("enforcer.bootstrap.bind-chart-service", "true"));
