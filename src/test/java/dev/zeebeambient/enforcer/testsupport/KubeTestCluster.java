@@ -236,9 +236,7 @@ public final class KubeTestCluster {
     /** A kubeconfig for a ServiceAccount: same server and CA as the admin one, a bound token (TokenRequest). */
     private Path kubeconfigFor(String namespace, String serviceAccount) throws IOException {
         String user = "system:serviceaccount:" + namespace + ":" + serviceAccount;
-        String token = client.serviceAccounts().inNamespace(namespace).withName(serviceAccount)
-                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
-                .getStatus().getToken();
+        String token = token(namespace, serviceAccount);
         Config admin = config();
         Path file = Files.createTempFile("enforcer-serviceaccount-kubeconfig", ".yaml");
         file.toFile().deleteOnExit();
@@ -263,6 +261,13 @@ public final class KubeTestCluster {
                 current-context: enforcer
                 """.formatted(admin.getMasterUrl(), admin.getCaCertFile(), user, token, user, namespace));
         return file;
+    }
+
+    /** A bound token of a ServiceAccount (TokenRequest, 24 h), e.g. for the in-cluster token file of a container. */
+    public String token(String namespace, String serviceAccount) {
+        return client.serviceAccounts().inNamespace(namespace).withName(serviceAccount)
+                .tokenRequest(new TokenRequestBuilder().withNewSpec().withExpirationSeconds(24 * 3600L).endSpec().build())
+                .getStatus().getToken();
     }
 
     /** A client acting as the shipped ServiceAccount, for tests that call application code directly. */

@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * shipped ServiceAccount. Signals stand in for what happens to pods: SIGSTOP (frozen node or
  * GC pause), SIGKILL (OOM kill), SIGTERM (rollout, drain).
  */
-public final class Replica implements AutoCloseable {
+public final class Replica implements EnforcerProcess {
 
     /** The packaged application; {@code -Dreplica.jar=...} runs another build (e.g. an older release, for before/after figures). */
     public static final Path JAR = Paths.get(System.getProperty("replica.jar", "target/quarkus-app/quarkus-run.jar"));

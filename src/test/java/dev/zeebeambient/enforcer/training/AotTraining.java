@@ -2,7 +2,9 @@ package dev.zeebeambient.enforcer.training;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeebeambient.enforcer.testsupport.EnforcerProcess;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
+import dev.zeebeambient.enforcer.testsupport.ImageRun;
 import dev.zeebeambient.enforcer.testsupport.Istiod;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import dev.zeebeambient.enforcer.testsupport.Replica;
@@ -45,9 +47,29 @@ public final class AotTraining {
     private AotTraining() {
     }
 
-    public static void main(String[] args) throws Exception {
-        StartupArchive archive = StartupArchive.forRunningJdk();
-        Files.deleteIfExists(archive.path());
+    /**
+     * Without arguments: trains the archive of the build JDK next to the jar ({@link StartupArchive}).
+     * With {@code --image IMAGE OUTPUT}: runs IMAGE (the {@code app} stage of Dockerfile.jvm) under
+     * podman as the Deployment runs it, with the image's own JVM flags (minus the cache it does not
+     * have yet), and writes the cache to OUTPUT: trained by the exact runtime, at the exact paths,
+     * the image starts with.
+     */
+    public static void main(String[] args) {
+        try {
+            if (args.length == 3 && args[0].equals("--image")) {
+                train(args[1], Path.of(args[2]));
+            } else {
+                train(null, StartupArchive.forRunningJdk().path());
+            }
+        } catch (Throwable e) {
+            e.printStackTrace();
+            System.exit(1); // not a return: the API server's threads would keep the JVM (and the build) waiting
+        }
+        System.exit(0); // the API server's and istiod's shutdown hooks stop them
+    }
+
+    static void train(String image, Path output) throws Exception {
+        Files.deleteIfExists(output);
         long t0 = System.nanoTime();
         KubeTestCluster cluster = KubeTestCluster.get();
         KubernetesClient k8s = cluster.client();
@@ -65,8 +87,7 @@ public final class AotTraining {
             k8s.resource(client("missed-" + i)).create();
         }
         try (Istiod istiod = Istiod.start(cluster.kubeconfig())) {
-            System.setProperty("replica.jvm.extra", archive.recordFlag());
-            Replica app = Replica.start("aot-training", kubeconfig, HTTPS, MANAGEMENT, Map.of());
+            EnforcerProcess app = image == null ? startReplica(kubeconfig, output) : startImage(cluster, image, output);
             try {
                 await(app, 120, app::ready, "training replica ready");
                 await(app, 60, app::leads, "training replica leads");
@@ -92,23 +113,88 @@ public final class AotTraining {
                     }
                 }
                 k8s.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer-training").delete();
-                int exit = app.terminate(120); // the JVM writes the archive on its way out
-                if (!Files.isRegularFile(archive.path()) || Files.size(archive.path()) == 0) {
-                    throw new IllegalStateException("no archive at " + archive.path() + " after the training run (exit " + exit
+                int exit = app.terminate(120); // the JVM writes the archive (or, in the image, its configuration) on its way out
+                if (exit != 0 && exit != 143) { // 143: the JVM's own status after SIGTERM
+                    throw new IllegalStateException("the training run exited " + exit + ":\n" + app.log());
+                }
+                if (image != null) {
+                    assemble(image, output);
+                }
+                if (!Files.isRegularFile(output) || Files.size(output) == 0) {
+                    throw new IllegalStateException("no archive at " + output + " after the training run (exit " + exit
                             + "):\n" + app.log());
                 }
-                System.out.printf("AOT training: %s, %d MB, %d admission reviews answered directly + 21 through the API server, "
-                        + "%.1f s (JDK %s)%n", archive.path(), Files.size(archive.path()) >> 20, answered,
-                        (System.nanoTime() - t0) / 1e9, Runtime.version());
+                System.out.printf("AOT training%s: %s, %d MB, %d admission reviews answered directly + 21 through the API server, "
+                        + "%.1f s (JDK %s)%n", image == null ? "" : " in " + image, output, Files.size(output) >> 20, answered,
+                        (System.nanoTime() - t0) / 1e9, image == null ? Runtime.version() : "of the image");
             } finally {
                 System.clearProperty("replica.jvm.extra");
                 app.close();
+                // the pods of this run: a second training (the image's after the jar's) starts from the same state
+                k8s.pods().inNamespace(NS).delete();
             }
         }
-        System.exit(0); // the API server's and istiod's shutdown hooks stop them
     }
 
-    static void await(Replica app, int seconds, java.util.function.BooleanSupplier condition, String what) {
+    static EnforcerProcess startReplica(Path kubeconfig, Path output) throws java.io.IOException {
+        System.setProperty("replica.jvm.extra", StartupArchive.forRunningJdk().recordFlag());
+        return Replica.start("aot-training", kubeconfig, HTTPS, MANAGEMENT, Map.of());
+    }
+
+    /**
+     * The image as the Deployment runs it (read-only root, user 185, its memory limit, ...), plus
+     * one writable directory for the recording. JAVA_OPTS_APPEND is the image's own without
+     * {@code -XX:AOTCache}: the file does not exist yet. Two steps, not JDK 25's one-step
+     * {@code -XX:AOTCacheOutput}: that one assembles the cache in a second JVM while the first is
+     * still alive, which the 384Mi limit does not hold (the container was OOM-killed, exit 137).
+     */
+    static EnforcerProcess startImage(KubeTestCluster cluster, String image, Path output) throws Exception {
+        Path dir = Files.createDirectories(output.toAbsolutePath().getParent());
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Files.deleteIfExists(dir.resolve(AOT_CONFIGURATION));
+        io.fabric8.kubernetes.api.model.apps.Deployment deployment = cluster.render("base").stream()
+                .filter(o -> o instanceof io.fabric8.kubernetes.api.model.apps.Deployment)
+                .map(o -> (io.fabric8.kubernetes.api.model.apps.Deployment) o).findFirst().orElseThrow();
+        TestPki pki = TestPki.get();
+        // Recording costs memory at exit (the configuration is dumped from the live JVM): under the
+        // Deployment's limit the container was OOM-killed (exit 137) with an empty file. The cgroup
+        // gets 1g; the JVM still sizes heap and everything else by the Deployment's limit (MaxRAM).
+        long limit = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(deployment.getSpec().getTemplate().getSpec()
+                .getContainers().get(0).getResources().getLimits().get("memory")).longValueExact();
+        return ImageRun.start(image, deployment, cluster.token(KubeTestCluster.SA_NAMESPACE, KubeTestCluster.SA_NAME),
+                ImageRun.Options.of("aot-training", KubeTestCluster.SA_NAMESPACE)
+                        .withSecret("zeebe-ambient-enforcer-tls", Map.of("tls.crt", Files.readAllBytes(pki.cert()),
+                                "tls.key", Files.readAllBytes(pki.key())))
+                        .withHostPort("https", HTTPS).withHostPort("management", MANAGEMENT)
+                        .withEnv(Map.of("JAVA_OPTS_APPEND", flagsWithoutCache(image),
+                                "JAVA_OPTS", "-XX:MaxRAM=" + limit + " -XX:AOTMode=record -XX:AOTConfiguration=/aot/" + AOT_CONFIGURATION))
+                        .withPodmanArgs("--volume", dir + ":/aot", "--memory=1g"));
+    }
+
+    static final String AOT_CONFIGURATION = "app.aotconf";
+
+    /** The image's JVM flags without the cache (the training's and the assembly's). */
+    static String flagsWithoutCache(String image) {
+        return ImageRun.imageEnv(image).get("JAVA_OPTS_APPEND").replaceAll("\\s*-XX:AOTCache=\\S+", "");
+    }
+
+    /** Step two: the image's own entrypoint and flags in create mode turn the recording into the cache. */
+    static void assemble(String image, Path output) {
+        Path dir = output.toAbsolutePath().getParent();
+        if (!Files.isRegularFile(dir.resolve(AOT_CONFIGURATION))) {
+            throw new IllegalStateException("the training run in " + image + " wrote no AOT configuration to " + dir);
+        }
+        String log = ImageRun.run(List.of("podman", "--runtime", "runc", "run", "--rm", "--ulimit", "nproc=4096:4096",
+                "--ulimit", "nofile=4096:4096", "--memory=1g", "--volume", dir + ":/aot",
+                "--env", "JAVA_OPTS_APPEND=" + flagsWithoutCache(image),
+                "--env", "JAVA_OPTS=-XX:AOTMode=create -XX:AOTConfiguration=/aot/" + AOT_CONFIGURATION + " -XX:AOTCache=/aot/"
+                        + output.getFileName(), image), 300);
+        if (!Files.isRegularFile(output)) {
+            throw new IllegalStateException("AOT cache assembly in " + image + " wrote no " + output + ":\n" + log);
+        }
+    }
+
+    static void await(EnforcerProcess app, int seconds, java.util.function.BooleanSupplier condition, String what) {
         try {
             Eventually.await(condition, seconds, what);
         } catch (RuntimeException e) {
