@@ -53,8 +53,11 @@ public final class ImageRun implements EnforcerProcess {
     private final Map<String, Integer> ports;
     private final String readinessPath;
     private final List<Path> tempDirs;
+    private final List<String> mounts;
 
-    private ImageRun(String name, String id, Map<String, Integer> ports, String readinessPath, List<Path> tempDirs) {
+    private ImageRun(String name, String id, Map<String, Integer> ports, String readinessPath, List<Path> tempDirs,
+            List<String> mounts) {
+        this.mounts = mounts;
         this.name = name;
         this.id = id;
         this.ports = ports;
@@ -209,7 +212,16 @@ public final class ImageRun implements EnforcerProcess {
         RUNNING.add(name);
         String readiness = c.getReadinessProbe() != null && c.getReadinessProbe().getHttpGet() != null
                 ? c.getReadinessProbe().getHttpGet().getPath() : "/q/health/ready";
-        return new ImageRun(name, id, ports, readiness, temp);
+        List<String> mounts = new ArrayList<>();
+        for (int i = 0; i < cmd.size(); i++) {
+            String a = cmd.get(i);
+            if (a.equals("--volume")) {
+                mounts.add(cmd.get(i + 1).split(":")[1]);
+            } else if (a.startsWith("--mount=")) {
+                mounts.add(a.replaceAll(".*destination=([^,]+).*", "$1"));
+            }
+        }
+        return new ImageRun(name, id, ports, readiness, temp, mounts);
     }
 
     /** Pod and container securityContext as podman flags; unknown settings fail. */
@@ -308,6 +320,23 @@ public final class ImageRun implements EnforcerProcess {
     public List<String> diff() {
         String out = run(cmd("diff", id), 30).trim();
         return out.isEmpty() ? List.of() : List.of(out.split("\n"));
+    }
+
+    /**
+     * {@link #diff()} without the mount points the runtime created for the pod's volumes (and their
+     * parent directories): what the application wrote to the image's file system.
+     */
+    public List<String> writesOutsideVolumes() {
+        List<String> writes = new ArrayList<>();
+        for (String line : diff()) {
+            String path = line.substring(2).trim();
+            boolean mountPoint = mounts.stream().map(m -> m.replaceFirst("^/var/run/", "/run/"))
+                    .anyMatch(m -> m.equals(path) || m.startsWith(path + "/"));
+            if (!mountPoint) {
+                writes.add(line);
+            }
+        }
+        return writes;
     }
 
     /** A command in the running container, as its user. */
@@ -415,7 +444,7 @@ public final class ImageRun implements EnforcerProcess {
         return hard.equals("unlimited") ? 65536 : Math.min(65536, Integer.parseInt(hard));
     }
 
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (var s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
         }
