@@ -5,8 +5,8 @@
 #
 #   src/main/docker/build-image.sh tools            # install podman, runc, mmdebstrap (root, apt)
 #   src/main/docker/build-image.sh base             # prints the base image (built once per key)
-#   src/main/docker/build-image.sh app TAG          # the `app` stage of Dockerfile.jvm on that base
-#   src/main/docker/build-image.sh final TAG AOT    # the final stage with the trained AOT cache,
+#   src/main/docker/build-image.sh app TAG [ARGS]   # the `app` stage of Dockerfile.jvm on that base
+#   src/main/docker/build-image.sh final TAG AOT [ARGS] # the final stage with the trained AOT cache,
 #                                                   # and target/image/<name>-<version>.oci.tar
 #   src/main/docker/build-image.sh layers TAG       # per-layer sizes (unpacked and compressed)
 #
@@ -14,7 +14,8 @@
 # script's base recipe, the Debian suite and packages, the JDK build, the jlink modules), so a
 # second build only rebuilds the application layers. Podman runs as root with runc and explicit
 # ulimits: crun fails on hosts with hybrid cgroups, and the default ulimits can exceed what the
-# host allows.
+# host allows. IMAGE_JDK=<a JDK 17 home> builds the base on another JDK (the JDK comparison);
+# ARGS are extra `podman build` arguments (e.g. --build-arg ARCHIVE_FLAG=-XX:SharedArchiveFile).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 
@@ -44,14 +45,20 @@ tools() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-java_home() {
-  [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/jlink" ] || die "JAVA_HOME must be a JDK with jlink (source src/test/jdk.sh)"
-  echo "$JAVA_HOME"
+java_home() { # the runtime of the image: IMAGE_JDK (another JDK, for comparisons), else the build JDK
+  local jdk=${IMAGE_JDK:-${JAVA_HOME:-}}
+  [ -n "$jdk" ] && [ -x "$jdk/bin/jlink" ] || die "JAVA_HOME (or IMAGE_JDK) must be a JDK with jlink (source src/test/jdk.sh)"
+  echo "$jdk"
+}
+
+packages() { # PACKAGES, plus libstdc++ for a JDK whose libjvm needs it (Debian's own builds; Temurin's does not)
+  local jdk; jdk=$(java_home)
+  if ldd "$jdk/lib/server/libjvm.so" 2>/dev/null | grep -q 'libstdc++'; then echo "$PACKAGES,libstdc++6"; else echo "$PACKAGES"; fi
 }
 
 base_key() {
   local jdk; jdk=$(java_home)
-  { sed -n '/^base()/,/^}/p' "$0"; echo "$SUITE $PACKAGES $MODULES"; cat "$jdk/release"; } | sha256sum | cut -c1-16
+  { sed -n '/^base()/,/^}/p' "$0"; echo "$SUITE $(packages) $MODULES"; cat "$jdk/release"; } | sha256sum | cut -c1-16
 }
 
 base() {
@@ -60,11 +67,20 @@ base() {
   jdk=$(java_home); key=$(base_key); ref="$BASE_REPO:$key"
   if "${PODMAN[@]}" image exists "$ref"; then echo "$ref"; return 0; fi
   work=$(mktemp -d); trap 'rm -rf "$work"' RETURN
-  echo "build-image.sh: base $ref: jlink ($MODULES) of $(grep JAVA_RUNTIME_VERSION "$jdk/release")" >&2
+  echo "build-image.sh: base $ref: jlink of $(grep JAVA_RUNTIME_VERSION "$jdk/release")" >&2
   # --strip-debug/--no-*: smaller; no --compress: compressed class files cost start-up (they are
   # inflated at every class load that the AOT cache does not cover).
-  "$jdk/bin/jlink" --add-modules "$MODULES" --strip-debug --no-man-pages --no-header-files \
-    --output "$work/java"
+  # A JDK before 25 also gets its default CDS archive: dynamic AppCDS (its start-up archive) is
+  # layered on it ("DynamicDumpSharedSpaces is unsupported when base CDS archive is not loaded").
+  # On 25 the AOT cache holds the JDK's classes itself.
+  local cds=()
+  grep -q '^JAVA_VERSION="\(1[0-9]\|2[0-4]\)\.' "$jdk/release" && cds=(--generate-cds-archive)
+  # JDKs before 22 keep EC keys and curves in jdk.crypto.ec (the TLS key is EC: without it Vert.x
+  # reports "Missing -----BEGIN PRIVATE KEY----- ... delimiter").
+  local modules=$MODULES
+  [ -f "$jdk/jmods/jdk.crypto.ec.jmod" ] && modules="$modules,jdk.crypto.ec"
+  "$jdk/bin/jlink" --add-modules "$modules" --strip-debug --no-man-pages --no-header-files "${cds[@]}" \
+    --output "$work/java" >&2
   # The user the Deployment runs as (185, group 0: the Quarkus images' convention), and /deployments.
   # The sources are the host's own apt sources: no mirror is named here.
   local sources="" f
@@ -72,8 +88,8 @@ base() {
     [ -s "$f" ] && { sources=$f; break; }
   done
   [ -n "$sources" ] || die "no Debian apt sources on this machine (/etc/apt/sources.list[.d])"
-  echo "build-image.sh: base $ref: mmdebstrap $SUITE ($PACKAGES)" >&2
-  mmdebstrap --quiet --variant=custom --include="$PACKAGES" \
+  echo "build-image.sh: base $ref: mmdebstrap $SUITE ($(packages))" >&2
+  mmdebstrap --quiet --variant=custom --include="$(packages)" \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --customize-hook='echo "jboss:x:185:0:zeebe-ambient-enforcer:/deployments:/usr/sbin/nologin" >> "$1/etc/passwd"' \
@@ -94,19 +110,19 @@ build() { # build TARGET-ARGS...
 
 nofile() { local n; n=$(ulimit -Hn); [ "$n" = unlimited ] || [ "$n" -gt 65536 ] && n=65536; echo "$n"; }
 
-app() { # app TAG: the image without its AOT cache, for the training run
-  local tag=$1 baseref
+app() { # app TAG [BUILD-ARGS...]: the image without its AOT cache, for the training run
+  local tag=$1 baseref; shift
   baseref=$(base)
   [ -f target/quarkus-app/quarkus-run.jar ] || die "target/quarkus-app is missing (mvn package)"
-  build --target app --build-arg "JAVA_IMAGE=$baseref" -t "$tag"
+  build --target app --build-arg "JAVA_IMAGE=$baseref" "$@" -t "$tag"
   echo "$tag"
 }
 
-final() { # final TAG AOT_CACHE
-  local tag=$1 aot=$2 baseref name
+final() { # final TAG AOT_CACHE [BUILD-ARGS...]
+  local tag=$1 aot=$2 baseref name; shift 2
   [ -s "$aot" ] || die "no AOT cache at $aot (the training in the image did not run)"
   baseref=$(base)
-  build --build-arg "JAVA_IMAGE=$baseref" --build-arg "AOT_CACHE=$aot" -t "$tag"
+  build --build-arg "JAVA_IMAGE=$baseref" --build-arg "AOT_CACHE=$aot" "$@" -t "$tag"
   name=${tag##*/}; name=${name/:/-}
   mkdir -p target/image
   rm -f "target/image/$name.oci.tar"

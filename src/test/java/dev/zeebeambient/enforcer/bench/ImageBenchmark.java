@@ -32,13 +32,14 @@ import java.util.regex.Pattern;
  * then the system benchmark's load (200 pods through the API server calling the webhook, wrk with 50
  * and then 1,000 connections on /mutate) and RSS/cgroup again. Medians over rounds, variants
  * interleaved per round. Options: -Drounds=3 -Dpods=200 -Dload.duration=30s
- * -Dvariants='name=flags;name=flags' -Dimage=REF.
+ * -Dvariants='name=flags;name=flags' (flags: JVM flags for JAVA_OPTS, env:NAME=VALUE for the
+ * container's env, image:REF for another image, e.g. the JDK 17 one) -Dimage=REF.
  */
 public final class ImageBenchmark {
 
     static final String DEFAULT_VARIANTS = "shipped=;no AOT cache=-XX:AOTMode=off;C1 only=-XX:TieredStopAtLevel=1;"
             + "code cache 24m, 2 compiler threads=-XX:ReservedCodeCacheSize=24m -XX:CICompilerCount=2;"
-            + "metaspace 64m, 256k stacks=-XX:MaxMetaspaceSize=64m -Xss256k";
+            + "256k thread stacks=-Xss256k;2 malloc arenas=env:MALLOC_ARENA_MAX=2;heap 20% of limit=-XX:MaxRAMPercentage=20";
 
     record Run(double jvmToReady, double runToReady, double rssStart, double cgroupStart, double rssLoad, double cgroupLoad,
             double rps, double podsPerSecond) {
@@ -130,9 +131,22 @@ public final class ImageBenchmark {
         ImageRun.Options o = ImageRun.Options.of("bench-image", KubeTestCluster.SA_NAMESPACE)
                 .withSecret("zeebe-ambient-enforcer-tls", Map.of("tls.crt", Files.readAllBytes(pki.cert()),
                         "tls.key", Files.readAllBytes(pki.key())));
-        if (!flags.isEmpty()) {
-            o = o.withEnv(Map.of("JAVA_OPTS", flags));
+        // a variant: JVM flags (JAVA_OPTS), "env:NAME=VALUE" tokens (the container's env), "image:REF" (another image)
+        List<String> jvm = new ArrayList<>();
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String t : flags.trim().split("\\s+")) {
+            if (t.startsWith("env:")) {
+                env.put(t.substring(4, t.indexOf('=')), t.substring(t.indexOf('=') + 1));
+            } else if (t.startsWith("image:")) {
+                image = t.substring(6);
+            } else if (!t.isEmpty()) {
+                jvm.add(t);
+            }
         }
+        if (!jvm.isEmpty()) {
+            env.put("JAVA_OPTS", String.join(" ", jvm));
+        }
+        o = o.withEnv(env);
         long t0 = System.currentTimeMillis();
         try (ImageRun run = ImageRun.start(image, deployment, cluster.token(KubeTestCluster.SA_NAMESPACE, KubeTestCluster.SA_NAME), o)) {
             long readyAt = 0;

@@ -10,6 +10,9 @@ public interface EnforcerProcess extends AutoCloseable {
 
     boolean ready();
 
+    /** The process (container) still runs. */
+    boolean alive();
+
     boolean leads();
 
     /** SIGTERM, as the kubelet sends it; waits for the exit; returns the exit code. */

@@ -293,6 +293,11 @@ public final class ImageRun implements EnforcerProcess {
         return r.getKey() == 200 && r.getValue().replaceAll("\\s", "").contains("\"isLeader\":true");
     }
 
+    @Override
+    public boolean alive() {
+        return running();
+    }
+
     public boolean running() {
         try {
             return run(cmd("inspect", "--format", "{{.State.Running}}", id), 20).trim().equals("true");

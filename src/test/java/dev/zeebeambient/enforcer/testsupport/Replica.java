@@ -99,7 +99,7 @@ public final class Replica implements EnforcerProcess {
             for (String f : opts.group(1).trim().split("\\s+")) {
                 // the image listens on all interfaces (tests on localhost); its archive path is the image's
                 // (StartupArchive adds the local one)
-                if (!f.startsWith("-Dquarkus.http.host=") && !f.startsWith("-XX:AOTCache=")) {
+                if (!f.startsWith("-Dquarkus.http.host=") && !f.startsWith("${ARCHIVE_FLAG}=")) {
                     flags.add(f);
                 }
             }

@@ -27,7 +27,7 @@ public record StartupArchive(Path path, boolean aotCache) {
         return new StartupArchive(DIR.resolve(aot ? "app.aot" : "app-cds.jsa"), aot);
     }
 
-    static int feature(Path javaHome) {
+    public static int feature(Path javaHome) {
         try {
             for (String line : Files.readAllLines(javaHome.resolve("release"))) {
                 if (line.startsWith("JAVA_VERSION=")) {

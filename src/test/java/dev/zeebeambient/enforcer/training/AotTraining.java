@@ -117,7 +117,7 @@ public final class AotTraining {
                 if (exit != 0 && exit != 143) { // 143: the JVM's own status after SIGTERM
                     throw new IllegalStateException("the training run exited " + exit + ":\n" + app.log());
                 }
-                if (image != null) {
+                if (image != null && !appCds(output)) {
                     assemble(image, output);
                 }
                 if (!Files.isRegularFile(output) || Files.size(output) == 0) {
@@ -166,16 +166,22 @@ public final class AotTraining {
                         .withSecret("zeebe-ambient-enforcer-tls", Map.of("tls.crt", Files.readAllBytes(pki.cert()),
                                 "tls.key", Files.readAllBytes(pki.key())))
                         .withHostPort("https", HTTPS).withHostPort("management", MANAGEMENT)
-                        .withEnv(Map.of("JAVA_OPTS_APPEND", flagsWithoutCache(image),
-                                "JAVA_OPTS", "-XX:MaxRAM=" + limit + " -XX:AOTMode=record -XX:AOTConfiguration=/aot/" + AOT_CONFIGURATION))
+                        .withEnv(Map.of("JAVA_OPTS_APPEND", flagsWithoutCache(image), "JAVA_OPTS", "-XX:MaxRAM=" + limit + " "
+                                + (appCds(output) ? "-XX:ArchiveClassesAtExit=/aot/" + output.getFileName()
+                                        : "-XX:AOTMode=record -XX:AOTConfiguration=/aot/" + AOT_CONFIGURATION)))
                         .withPodmanArgs("--volume", dir + ":/aot", "--memory=1g"));
     }
 
     static final String AOT_CONFIGURATION = "app.aotconf";
 
+    /** A {@code .jsa} output: a dynamic AppCDS archive (JDK 17 images, for the JDK comparison), written at exit in one step. */
+    static boolean appCds(Path output) {
+        return output.getFileName().toString().endsWith(".jsa");
+    }
+
     /** The image's JVM flags without the cache (the training's and the assembly's). */
     static String flagsWithoutCache(String image) {
-        return ImageRun.imageEnv(image).get("JAVA_OPTS_APPEND").replaceAll("\\s*-XX:AOTCache=\\S+", "");
+        return ImageRun.imageEnv(image).get("JAVA_OPTS_APPEND").replaceAll("\\s*-XX:(AOTCache|SharedArchiveFile)=\\S+", "");
     }
 
     /** Step two: the image's own entrypoint and flags in create mode turn the recording into the cache. */
@@ -196,7 +202,10 @@ public final class AotTraining {
 
     static void await(EnforcerProcess app, int seconds, java.util.function.BooleanSupplier condition, String what) {
         try {
-            Eventually.await(condition, seconds, what);
+            Eventually.await(() -> condition.getAsBoolean() || !app.alive(), seconds, what);
+            if (!condition.getAsBoolean()) {
+                throw new IllegalStateException("the training replica exited");
+            }
         } catch (RuntimeException e) {
             throw new IllegalStateException("AOT training: not within " + seconds + " s: " + what + "; replica log:\n" + app.log(), e);
         }

@@ -31,22 +31,47 @@ public final class ImageBuild {
         System.exit(0);
     }
 
+    /**
+     * {@code -Dimage.jdk=<JDK home>}: an image on another JDK (tag suffix {@code -jdk<feature>}); a JDK
+     * before 25 gets a dynamic AppCDS archive instead of an AOT cache. For the JDK comparison of
+     * {@code src/test/bench/run-image.sh}; the shipped image is the build JDK's.
+     */
     static void build(String version) throws Exception {
-        String image = REPOSITORY + ":" + version;
+        String jdk = System.getProperty("image.jdk");
+        int feature = jdk == null ? Runtime.version().feature() : dev.zeebeambient.enforcer.testsupport.StartupArchive.feature(Path.of(jdk));
+        boolean shipped = jdk == null;
+        String image = REPOSITORY + ":" + version + (shipped ? "" : "-jdk" + feature);
         String untrained = image + "-untrained";
+        List<String> buildArgs = feature >= 25 ? List.of() : List.of("--build-arg", "ARCHIVE_FLAG=-XX:SharedArchiveFile");
         long t0 = System.nanoTime();
-        script("app", untrained);
-        Path aot = Path.of("target", "image", "app.aot");
+        script(jdk, "app", untrained, buildArgs);
+        Path aot = Path.of("target", shipped ? "image" : "image-jdk" + feature, feature >= 25 ? "app.aot" : "app-cds.jsa");
         AotTraining.train(untrained, aot);
-        System.out.println("image: " + script("final", image, aot.toString()).trim());
+        List<String> finalArgs = new ArrayList<>(List.of(image, aot.toString()));
+        finalArgs.addAll(buildArgs);
+        System.out.println("image: " + script(jdk, "final", finalArgs.toArray(String[]::new)).trim());
         ImageRun.run(List.of("podman", "--runtime", "runc", "untag", untrained), 60);
-        System.out.printf("image: built in %.1f s; layers:%n%s", (System.nanoTime() - t0) / 1e9, script("layers", image));
-        Files.writeString(Path.of("target", "image", "image.txt"), image + "\n");
+        System.out.printf("image: built in %.1f s; layers:%n%s", (System.nanoTime() - t0) / 1e9, script(jdk, "layers", image));
+        if (shipped) {
+            Files.writeString(Path.of("target", "image", "image.txt"), image + "\n");
+        }
     }
 
-    static String script(String... args) {
-        List<String> cmd = new ArrayList<>(List.of("bash", "src/main/docker/build-image.sh"));
-        cmd.addAll(List.of(args));
-        return ImageRun.run(cmd, 900);
+    static String script(String jdk, String command, String tag, List<String> args) {
+        List<String> all = new ArrayList<>(List.of(tag));
+        all.addAll(args);
+        return script(jdk, command, all.toArray(String[]::new));
     }
+
+    static String script(String jdk, String command, String... args) {
+        List<String> cmd = new ArrayList<>(List.of("bash", "src/main/docker/build-image.sh", command));
+        cmd.addAll(List.of(args));
+        if (jdk == null) {
+            return ImageRun.run(cmd, 900);
+        }
+        List<String> env = new ArrayList<>(List.of("env", "IMAGE_JDK=" + jdk));
+        env.addAll(cmd);
+        return ImageRun.run(env, 900);
+    }
+
 }
