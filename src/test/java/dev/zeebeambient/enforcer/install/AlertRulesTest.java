@@ -1,0 +1,98 @@
+package dev.zeebeambient.enforcer.install;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.zeebeambient.enforcer.testsupport.AlertRules;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The shipped alerts ({@code webhook-config/components/alerts}) judged by the real promtool (built
+ * from the Go module proxy): {@code check rules} accepts them and {@code test rules} runs
+ * {@code src/test/prometheus/alerts-test.yaml}, in which every alert has a case where it fires
+ * and one where it does not (checked here too). The expected alerts' severity and annotations are
+ * filled in from the rules, so the cases test when an alert fires, not its wording.
+ */
+class AlertRulesTest {
+
+    @Test
+    void promtoolAcceptsTheRulesAndEveryAlertFiresAndStaysQuietWhereItShould() throws Exception {
+        Path dir = Files.createDirectories(Paths.get("target", "alerts"));
+        // the rule groups as Prometheus reads them: the PrometheusRule's spec
+        Path rules = dir.resolve("rules.yaml");
+        Files.writeString(rules, AlertRules.YAML.writeValueAsString(AlertRules.prometheusRule().path("spec")));
+        Map<String, JsonNode> byName = new HashMap<>();
+        for (JsonNode a : AlertRules.alerts()) {
+            byName.put(a.path("alert").asText(), a);
+        }
+        assertEquals(10, byName.size(), "the shipped alerts: " + byName.keySet());
+
+        ObjectNode tests = (ObjectNode) AlertRules.YAML.readTree(Files.readString(Paths.get("src", "test", "prometheus", "alerts-test.yaml")));
+        Set<String> fires = new TreeSet<>();
+        Set<String> quiet = new TreeSet<>();
+        for (JsonNode t : tests.path("tests")) {
+            for (JsonNode c : t.path("alert_rule_test")) {
+                String name = c.path("alertname").asText();
+                JsonNode rule = byName.get(name);
+                assertTrue(rule != null, "alerts-test.yaml tests an alert the rules do not have: " + name);
+                ArrayNode expected = (ArrayNode) c.path("exp_alerts");
+                (expected.isEmpty() ? quiet : fires).add(name);
+                for (JsonNode e : expected) {
+                    ObjectNode exp = (ObjectNode) e;
+                    ObjectNode labels = exp.has("exp_labels") ? (ObjectNode) exp.get("exp_labels") : exp.putObject("exp_labels");
+                    rule.path("labels").fields().forEachRemaining(l -> labels.set(l.getKey(), l.getValue()));
+                    exp.set("exp_annotations", rule.path("annotations"));
+                }
+            }
+        }
+        assertEquals(byName.keySet(), fires, "alerts without a case where they fire");
+        assertEquals(byName.keySet(), quiet, "alerts without a case where they stay quiet");
+        Path testFile = dir.resolve("alerts-test.yaml");
+        Files.writeString(testFile, AlertRules.YAML.writeValueAsString(tests));
+
+        String check = promtool(List.of("check", "rules", rules.toString()));
+        assertTrue(check.contains("SUCCESS: 10 rules found"), check);
+        String test = promtool(List.of("test", "rules", testFile.toString()));
+        assertTrue(test.contains("SUCCESS"), test);
+    }
+
+    /** The component renders with the base by the real kubectl: the PrometheusRule, named and labelled as shipped. */
+    @Test
+    void theComponentRendersWithTheBase() throws Exception {
+        Path dir = Files.createDirectories(Paths.get("target", "alerts", "overlay"));
+        Files.writeString(dir.resolve("kustomization.yaml"), """
+                apiVersion: kustomize.config.k8s.io/v1beta1
+                kind: Kustomization
+                resources: [../../../webhook-config/base]
+                components: [../../../webhook-config/components/alerts]
+                """);
+        var rule = dev.zeebeambient.enforcer.testsupport.KubeTestCluster.get().render(dir).stream()
+                .filter(o -> o.getKind().equals("PrometheusRule")).toList();
+        assertEquals(1, rule.size(), "one PrometheusRule");
+        assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getName());
+        assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getNamespace(), "the base's namespace");
+    }
+
+    static String promtool(List<String> args) throws Exception {
+        List<String> cmd = new java.util.ArrayList<>(List.of(AlertRules.promtool().toString()));
+        cmd.addAll(args);
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes());
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "promtool hung: " + cmd);
+        assertEquals(0, p.exitValue(), String.join(" ", cmd) + ":\n" + out);
+        return out;
+    }
+}
