@@ -19,7 +19,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Every metric the shipped alerts read ({@code webhook-config/components/alerts}) exists in a
+ * Every metric the shipped alerts ({@code webhook-config/components/alerts}) and the dashboard
+ * ({@code components/dashboard}) read exists in a
  * running enforcer's {@code /q/metrics} after real work (an enrolled client, a malformed body), so
  * a renamed metric turns a test red instead of an alert silently never firing. Also the values of
  * the state gauges the alerts were built on.
@@ -37,6 +38,17 @@ class AlertMetricsTest {
         Eventually.await(() -> AdmissionEndpointTest.post(review).extract().statusCode() == 200
                 && AdmissionEndpointTest.post(review).extract().asString().contains("JSONPatch"), 30, "a client enrolled");
         AdmissionEndpointTest.https().body("{\"apiVersion\":").post("/mutate").then().statusCode(400);
+        // a client whose address is in a ConfigMap: the source cache and its lookups
+        var admin = KubeTestCluster.get().client();
+        admin.configMaps().inNamespace(NS).resource(new io.fabric8.kubernetes.api.model.ConfigMapBuilder().withNewMetadata()
+                .withName("zeebe").endMetadata().addToData("address", "camunda-zeebe-gateway-grpc.camunda:26500").build()).serverSideApply();
+        var cmPod = new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("cm-worker").withNamespace(NS).endMetadata()
+                .withNewSpec().addNewContainer().withName("worker").withImage("worker:1").addNewEnv().withName("ZEEBE_ADDRESS")
+                .withNewValueFrom().withNewConfigMapKeyRef().withName("zeebe").withKey("address").endConfigMapKeyRef().endValueFrom()
+                .endEnv().endContainer().endSpec().build();
+        ObjectNode cmReview = ReviewFixtures.review(new com.fasterxml.jackson.databind.ObjectMapper().valueToTree(cmPod), NS, "CREATE", false);
+        Eventually.await(() -> AdmissionEndpointTest.post(cmReview).extract().asString().contains("JSONPatch"), 30,
+                "the ConfigMap client enrolled");
 
         String body = Endpoints.management().get("/q/metrics").then().statusCode(200).extract().asString();
         Set<String> exposed = body.lines().filter(l -> !l.startsWith("#") && !l.isBlank())
@@ -45,6 +57,10 @@ class AlertMetricsTest {
         missing.removeAll(exposed);
         assertEquals(Set.of(), missing, "metrics the alerts read but the enforcer does not expose; exposed: " + exposed);
         assertTrue(AlertRules.metricNames().size() >= 10, AlertRules.metricNames().toString());
+        Set<String> missingOnTheDashboard = new TreeSet<>(AlertRules.dashboardMetricNames());
+        missingOnTheDashboard.removeAll(exposed);
+        assertEquals(Set.of(), missingOnTheDashboard, "metrics the dashboard queries but the enforcer does not expose");
+        assertTrue(AlertRules.dashboardMetricNames().size() >= 12, AlertRules.dashboardMetricNames().toString());
 
         // the state gauges: nothing failing here, and the test certificate (1 day) is read
         assertEquals(0, AdmissionEndpointTest.metric("zeebe_ambient_watches_failing "), 0.0);

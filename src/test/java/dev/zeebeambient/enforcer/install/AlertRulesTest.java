@@ -77,13 +77,25 @@ class AlertRulesTest {
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
                 resources: [../../../webhook-config/base]
-                components: [../../../webhook-config/components/alerts]
+                components: [../../../webhook-config/components/alerts, ../../../webhook-config/components/dashboard]
                 """);
-        var rule = dev.zeebeambient.enforcer.testsupport.KubeTestCluster.get().render(dir).stream()
-                .filter(o -> o.getKind().equals("PrometheusRule")).toList();
+        var objects = dev.zeebeambient.enforcer.testsupport.KubeTestCluster.get().render(dir);
+        var rule = objects.stream().filter(o -> o.getKind().equals("PrometheusRule")).toList();
         assertEquals(1, rule.size(), "one PrometheusRule");
         assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getName());
         assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getNamespace(), "the base's namespace");
+        // the dashboard: a ConfigMap Grafana's sidecar picks up, holding the dashboard JSON unchanged
+        var cm = (io.fabric8.kubernetes.api.model.ConfigMap) objects.stream()
+                .filter(o -> o.getKind().equals("ConfigMap") && o.getMetadata().getName().equals("zeebe-ambient-enforcer-dashboard"))
+                .findFirst().orElseThrow();
+        assertEquals("1", cm.getMetadata().getLabels().get("grafana_dashboard"));
+        assertEquals("zeebe-ambient-enforcer", cm.getMetadata().getNamespace());
+        JsonNode dashboard = AlertRules.YAML.readTree(cm.getData().get("zeebe-ambient-enforcer.json"));
+        assertEquals("zeebe-ambient-enforcer", dashboard.path("uid").asText());
+        for (JsonNode panel : dashboard.path("panels")) {
+            assertTrue(panel.path("targets").size() > 0 && !panel.path("targets").get(0).path("expr").asText().isBlank(),
+                    "panel without a query: " + panel.path("title"));
+        }
     }
 
     static String promtool(List<String> args) throws Exception {

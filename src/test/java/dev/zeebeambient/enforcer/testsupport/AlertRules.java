@@ -50,6 +50,24 @@ public final class AlertRules {
         return names;
     }
 
+    public static final Path DASHBOARD = Paths.get("webhook-config", "components", "dashboard", "zeebe-ambient-enforcer.json");
+
+    /** Metric names the dashboard's queries read (ours, the JVM's and the process'). */
+    public static Set<String> dashboardMetricNames() throws IOException {
+        Set<String> names = new TreeSet<>();
+        JsonNode d = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(DASHBOARD));
+        Matcher m = Pattern.compile("\\b(?:zeebe_ambient|jvm|process)_[a-z_]+").matcher("");
+        for (JsonNode panel : d.path("panels")) {
+            for (JsonNode t : panel.path("targets")) {
+                m.reset(t.path("expr").asText());
+                while (m.find()) {
+                    names.add(m.group());
+                }
+            }
+        }
+        return names;
+    }
+
     /** The promtool of {@code src/test/prometheus} (built by its build-promtool.sh into the test binaries' cache). */
     public static Path promtool() throws IOException {
         String version = Files.readAllLines(Paths.get("src", "test", "prometheus", "go.mod")).stream()
