@@ -1,7 +1,5 @@
 package dev.zeebeambient.enforcer.bench;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeebeambient.enforcer.testsupport.ImageRun;
 import dev.zeebeambient.enforcer.testsupport.Istiod;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
@@ -11,7 +9,6 @@ import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.client.KubernetesClient;
 
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -81,16 +78,7 @@ public final class ImageBenchmark {
                 deployment = d;
             }
         }
-        ObjectMapper m = new ObjectMapper();
-        ObjectNode review = m.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
-        ObjectNode req = review.putObject("request").put("uid", "bench").put("operation", "CREATE").put("namespace", "bench-image");
-        req.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-        try (InputStream in = ImageBenchmark.class.getResourceAsStream("/fixtures/spring-worker-pod.json")) {
-            req.set("object", m.readTree(in));
-        }
-        Path lua = Files.createTempFile("wrk-post", ".lua");
-        Files.writeString(lua, "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = "
-                + m.writeValueAsString(review.toString()) + "\n");
+        Path lua = SystemBenchmark.wrkPostScript(SystemBenchmark.springWorkerReview("bench-image"));
         Map<String, List<Run>> runs = new LinkedHashMap<>();
         try (Istiod istiod = Istiod.start(cluster.kubeconfig())) {
             for (int r = 0; r < rounds; r++) {

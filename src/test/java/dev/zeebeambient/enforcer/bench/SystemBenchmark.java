@@ -73,16 +73,8 @@ public final class SystemBenchmark {
         TestPki pki = TestPki.get();
 
         // the review every HTTPS figure sends
-        ObjectNode review = M.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
-        ObjectNode req = review.putObject("request").put("uid", "b6f8a3e0-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
-                .put("operation", "CREATE").put("namespace", "bench-hooked");
-        req.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
-        try (InputStream in = SystemBenchmark.class.getResourceAsStream("/fixtures/spring-worker-pod.json")) {
-            req.set("object", M.readTree(in));
-        }
-        Path lua = Files.createTempFile("wrk-post", ".lua");
-        Files.writeString(lua, "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = "
-                + M.writeValueAsString(review.toString()) + "\n");
+        ObjectNode review = springWorkerReview("bench-hooked");
+        Path lua = wrkPostScript(review);
 
         // 0. the start-up/footprint baseline, same run, same jar: the JDK it ran on before issue 15 (17), no
         // start-up archive; start -> ready + bootstrap, then the first HTTPS round, RSS
@@ -290,6 +282,26 @@ public final class SystemBenchmark {
     }
 
     record Create(double perSecond, double p50, double p99) {
+    }
+
+    /** The Spring worker's AdmissionReview (a Zeebe client) in {@code namespace}: what the HTTPS figures send. */
+    static ObjectNode springWorkerReview(String namespace) throws Exception {
+        ObjectNode review = M.createObjectNode().put("apiVersion", "admission.k8s.io/v1").put("kind", "AdmissionReview");
+        ObjectNode req = review.putObject("request").put("uid", "b6f8a3e0-1c2d-4e5f-8a9b-0c1d2e3f4a5b")
+                .put("operation", "CREATE").put("namespace", namespace);
+        req.putObject("kind").put("group", "").put("version", "v1").put("kind", "Pod");
+        try (InputStream in = SystemBenchmark.class.getResourceAsStream("/fixtures/spring-worker-pod.json")) {
+            req.set("object", M.readTree(in));
+        }
+        return review;
+    }
+
+    /** A wrk script POSTing {@code review}. */
+    static Path wrkPostScript(ObjectNode review) throws Exception {
+        Path lua = Files.createTempFile("wrk-post", ".lua");
+        Files.writeString(lua, "wrk.method = \"POST\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\nwrk.body = "
+                + M.writeValueAsString(review.toString()) + "\n");
+        return lua;
     }
 
     static Wrk wrk(String path, int connections, String duration, Path lua) throws Exception {
