@@ -99,7 +99,8 @@ class ImageIT {
             cluster.installEnforcerIdentity("overlays/self-managed-tls");
             // the API server calls the published port on localhost: the certificate must name it
             ImageRun.Options o = ImageRun.Options.of("enforcer-image-smt", KubeTestCluster.SA_NAMESPACE)
-                    .withEnv(Map.of("ENFORCER_SELF_MANAGED_TLS_EXTRA_DNS_NAMES", "localhost"));
+                    .withEnv(Map.of("ENFORCER_SELF_MANAGED_TLS_EXTRA_DNS_NAMES", "localhost",
+                            "ENFORCER_SELF_MANAGED_TLS_CHECK_PERIOD", "2s")); // injects into the configuration registered later
             runAndCheck(cluster, "overlays/self-managed-tls", o, "zeebe-ambient-enforcer");
             assertTrue(admin.secrets().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-tls").get() != null,
                     "the leader wrote the TLS Secret");
@@ -121,13 +122,15 @@ class ImageIT {
         admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName(LEASE).delete();
         int https = ImageRun.freePort();
         ImageRun.Options o = options.withHostPort("https", https);
-        // registered first, as in a cluster: self-managed TLS injects its CA into its own (existing) configuration
+        // With the test CA the webhook is registered first. With self-managed TLS it is registered once the
+        // pod is ready, as a cluster's Service would route to it: before, the API server could call the
+        // not-ready pod in the middle of its switch from the placeholder to the Secret's certificate, and
+        // Vert.x closes a connection that arrives during that reload (a NullPointerException logged at WARN).
         String caBundle = webhook.equals("zeebe-ambient-enforcer") ? null : TestPki.get().caBundle();
-        cluster.registerWebhook(webhook, "https://localhost:" + https + "/mutate", "Ignore", hook -> {
-            if (caBundle == null) {
-                hook.getClientConfig().setCaBundle(null);
-            }
-        });
+        String url = "https://localhost:" + https + "/mutate";
+        if (caBundle != null) {
+            cluster.registerWebhook(webhook, url, "Ignore");
+        }
         long t0 = System.nanoTime();
         ImageRun run = ImageRun.start(image, deployment, cluster.token(KubeTestCluster.SA_NAMESPACE, KubeTestCluster.SA_NAME), o);
         try {
@@ -141,6 +144,13 @@ class ImageIT {
             assertTrue(lease.getSpec().getHolderIdentity().startsWith(o.podName() + "-"), lease.getSpec().toString());
             FailoverIT.await(() -> run.get("/q/health/group/bootstrap").getKey() == 200, 90, "bootstrap converged");
 
+            if (caBundle == null) {
+                cluster.registerWebhook(webhook, url, "Ignore", hook -> hook.getClientConfig().setCaBundle(null));
+                FailoverIT.await(() -> {
+                    var hooks = admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName(webhook).get().getWebhooks();
+                    return hooks.get(0).getClientConfig().getCaBundle() != null && !hooks.get(0).getClientConfig().getCaBundle().isEmpty();
+                }, 30, "the CA injected into the webhook configuration");
+            }
             // /mutate over TLS, from the API server: a client pod is enrolled
             FailoverIT.await(() -> {
                 Pod p = admin.resource(Pods.pod("client-" + System.nanoTime(), true).editMetadata().withNamespace(NS).endMetadata()
