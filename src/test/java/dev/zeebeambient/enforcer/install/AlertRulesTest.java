@@ -83,19 +83,32 @@ class AlertRulesTest {
         var rule = objects.stream().filter(o -> o.getKind().equals("PrometheusRule")).toList();
         assertEquals(1, rule.size(), "one PrometheusRule");
         assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getName());
-        assertEquals("zeebe-ambient-enforcer", rule.get(0).getMetadata().getNamespace(), "the base's namespace");
+        String ns = objects.stream().filter(o -> o.getKind().equals("Deployment")).findFirst().orElseThrow().getMetadata().getNamespace();
+        assertEquals(ns, rule.get(0).getMetadata().getNamespace(), "the base's namespace");
         // the dashboard: a ConfigMap Grafana's sidecar picks up, holding the dashboard JSON unchanged
         var cm = (io.fabric8.kubernetes.api.model.ConfigMap) objects.stream()
                 .filter(o -> o.getKind().equals("ConfigMap") && o.getMetadata().getName().equals("zeebe-ambient-enforcer-dashboard"))
                 .findFirst().orElseThrow();
         assertEquals("1", cm.getMetadata().getLabels().get("grafana_dashboard"));
-        assertEquals("zeebe-ambient-enforcer", cm.getMetadata().getNamespace());
+        assertEquals(ns, cm.getMetadata().getNamespace(), "the base's namespace");
         JsonNode dashboard = AlertRules.YAML.readTree(cm.getData().get("zeebe-ambient-enforcer.json"));
         assertEquals("zeebe-ambient-enforcer", dashboard.path("uid").asText());
         for (JsonNode panel : dashboard.path("panels")) {
             assertTrue(panel.path("targets").size() > 0 && !panel.path("targets").get(0).path("expr").asText().isBlank(),
                     "panel without a query: " + panel.path("title"));
         }
+    }
+
+    /** The latency alert's threshold is 80% of the shipped webhook's timeoutSeconds: a changed timeout turns this red. */
+    @Test
+    void theLatencyThresholdFollowsTheWebhookTimeout() throws Exception {
+        JsonNode webhook = AlertRules.YAML.readTree(Files.readString(Paths.get("webhook-config", "base", "mutatingwebhook.yaml")));
+        double timeout = webhook.path("webhooks").get(0).path("timeoutSeconds").asDouble();
+        String expr = AlertRules.alerts().stream().filter(a -> a.path("alert").asText().equals("ZeebeAmbientEnforcerWebhookSlow"))
+                .findFirst().orElseThrow().path("expr").asText();
+        var threshold = java.util.regex.Pattern.compile("\\)\\s*>\\s*([0-9.]+)\\s*$").matcher(expr.trim());
+        assertTrue(threshold.find(), expr);
+        assertEquals(0.8 * timeout, Double.parseDouble(threshold.group(1)), 1e-9, "threshold vs timeoutSeconds " + timeout);
     }
 
     static String promtool(List<String> args) throws Exception {
