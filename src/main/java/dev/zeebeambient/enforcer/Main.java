@@ -46,6 +46,9 @@ public final class Main {
                     .keySet()) + " to " + dir);
             return;
         }
+        if (args.length > 0 && args[0].equals(CHECK)) {
+            System.exit(dev.zeebeambient.enforcer.health.InstallCheck.run(List.of(args).subList(1, args.length), System.out));
+        }
         warmKubernetesModel();
         SmallRyeConfig config = bootConfig();
         if (config.getOptionalValue("enforcer.self-managed-tls.enabled", Boolean.class).orElse(false)) {
@@ -82,6 +85,9 @@ public final class Main {
         t.setDaemon(true);
         t.start();
     }
+
+    /** {@code java -jar quarkus-run.jar check <management URL> <webhook URL> [CA file]}: what {@code helm test} runs. */
+    static final String CHECK = "check";
 
     /** {@code java -jar quarkus-run.jar render-enroll-policy}: the in-API-server enrollment policy for this configuration, as YAML. */
     static final String RENDER_ENROLL_POLICY = "render-enroll-policy";

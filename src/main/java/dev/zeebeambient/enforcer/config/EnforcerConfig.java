@@ -182,6 +182,17 @@ public interface EnforcerConfig {
             RUN, CLEANUP
         }
 
+        /**
+         * Cleanup mode only: first scale this Deployment (in the own namespace) to 0 and wait until no replica holds the
+         * leader Lease, so that no running leader re-creates what cleanup deletes (Helm's pre-delete hook runs while the
+         * Deployment still does). Empty: the caller scaled it down (webhook-config/cleanup/job.yaml says so).
+         */
+        Optional<String> cleanupScaleDown();
+
+        /** Cleanup mode with {@code cleanup-scale-down}: how long to wait for the leader Lease to be released or to expire. */
+        @WithDefault("60s")
+        Duration cleanupScaleDownTimeout();
+
         /** Server-side apply field manager; also the {@code app.kubernetes.io/managed-by} value. */
         @WithDefault("zeebe-ambient-enforcer")
         String fieldManager();

@@ -142,6 +142,25 @@ public class Lifecycle {
     }
 
     private void cleanupAndExit() {
+        var scaleDown = config.bootstrap().cleanupScaleDown();
+        if (scaleDown.isPresent()) {
+            try {
+                LOG.infof("cleanup: scaling Deployment %s/%s to 0 and waiting for the leader Lease %s to be free", config.ownNamespace(),
+                        scaleDown.get(), config.leaderElection().leaseName());
+                var blocked = new dev.zeebeambient.enforcer.bootstrap.ScaleDown(client, java.time.Clock.systemUTC())
+                        .run(config.ownNamespace(), scaleDown.get(), config.leaderElection().leaseName(),
+                                config.bootstrap().cleanupScaleDownTimeout());
+                if (blocked.isPresent()) {
+                    LOG.errorf("cleanup: %s", blocked.get());
+                    Quarkus.asyncExit(1);
+                    return;
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                Quarkus.asyncExit(1);
+                return;
+            }
+        }
         List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
         outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result().tag(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
         Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result() == Cleanup.Result.ERROR) ? 1 : 0);
