@@ -6,7 +6,7 @@ HelmChartTest builds the enforcer's configuration from exactly these entries.
 {{- define "zae.configEnv" -}}
 {{- $e := .Values.enforcer -}}
 - name: ENFORCER_TARGETS
-  value: {{ join "," $e.targets | quote }}
+  value: {{ include "zae.targetList" . | quote }}
 - name: ENFORCER_CLUSTER_DOMAIN
   value: {{ $e.clusterDomain | quote }}
 - name: ENFORCER_NAMESPACE_OPT_IN_LABEL

@@ -35,10 +35,20 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 The configuration as the enforcer reads it (Rules.from, Target.parse), as JSON: targets parsed,
 opt-in label split, excluded namespaces with the release namespace, sorted.
 */}}
+{{/* The targets as strings: enforcer.targets, or the Camunda release's gRPC Service (enforcer.camundaRelease). */}}
+{{- define "zae.targetList" -}}
+{{- $r := .Values.enforcer.camundaRelease -}}
+{{- if $r.name -}}
+{{- printf "%s/%s-zeebe-gateway-grpc:%d" (required "enforcer.camundaRelease.namespace: the Camunda release's namespace" $r.namespace) $r.name (int $r.port) -}}
+{{- else -}}
+{{- join "," .Values.enforcer.targets -}}
+{{- end -}}
+{{- end -}}
+
 {{- define "zae.config" -}}
 {{- $e := .Values.enforcer -}}
 {{- $targets := list -}}
-{{- range $e.targets -}}
+{{- range splitList "," (include "zae.targetList" .) -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?:[0-9]{1,5}$" .) -}}
 {{- fail (printf "enforcer.targets: %q is not namespace/service:port (e.g. camunda/camunda-zeebe-gateway-grpc:26500)" .) -}}
 {{- end -}}
