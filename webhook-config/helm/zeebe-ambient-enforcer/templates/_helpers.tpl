@@ -48,6 +48,7 @@ opt-in label split, excluded namespaces with the release namespace, sorted.
 {{- define "zae.config" -}}
 {{- $e := .Values.enforcer -}}
 {{- $targets := list -}}
+{{- if not (include "zae.targetList" .) -}}{{- fail "enforcer.targets: at least one target (namespace/service:port), or enforcer.camundaRelease" -}}{{- end -}}
 {{- range splitList "," (include "zae.targetList" .) -}}
 {{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?:[0-9]{1,5}$" .) -}}
 {{- fail (printf "enforcer.targets: %q is not namespace/service:port (e.g. camunda/camunda-zeebe-gateway-grpc:26500)" .) -}}

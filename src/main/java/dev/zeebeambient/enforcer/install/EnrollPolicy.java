@@ -128,7 +128,8 @@ public final class EnrollPolicy {
                 + " : size(variables.pairs) == 0 ? ''"
                 + " : 'container ' + variables.pairs[0].name + ': env ' + variables.pairs[0].env.filter(e, " + host
                 + ")[0].name + variables.pairs[0].env.filter(e, " + port + ").map(e, ' + env ' + e.name).join('') + ' -> '"
-                + " + " + pairTargetExpression(config));
+                // parenthesised when it is a conditional: `' -> ' + c ? a : b` would read as `(' -> ' + c) ? a : b`
+                + " + " + (config.targets().size() > 1 ? "(" + pairTargetExpression(config) + ")" : pairTargetExpression(config)));
         y.append("""
                   mutations:
                     # a JSON patch, not an apply configuration: no server-side-apply merge of the whole pod; each map

@@ -31,6 +31,17 @@ public final class TestConfig {
                 .getConfigMapping(EnforcerConfig.class);
     }
 
+    /** The configuration a container with this environment reads (ENFORCER_X_Y -> enforcer.x-y, as in the app). */
+    public static EnforcerConfig fromEnv(Map<String, String> env) {
+        return new SmallRyeConfigBuilder()
+                .withMapping(EnforcerConfig.class)
+                .addDiscoveredInterceptors()
+                .withConverter(java.time.Duration.class, 100, new io.quarkus.runtime.configuration.DurationConverter())
+                .withSources(new io.smallrye.config.EnvConfigSource(env, 300))
+                .build()
+                .getConfigMapping(EnforcerConfig.class);
+    }
+
     public static Rules rules() {
         return Rules.from(defaults());
     }
