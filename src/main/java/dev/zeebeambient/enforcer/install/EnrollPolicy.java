@@ -52,6 +52,17 @@ public final class EnrollPolicy {
         TreeSet<String> excluded = new TreeSet<>(rules.excludedNamespaces());
         TreeSet<String> targetNamespaces = config.targets().stream().map(Target::namespace).collect(Collectors.toCollection(TreeSet::new));
 
+        if (config.audit()) {
+            // audit mode changes nothing: no enrolling policy, only the bypass warning (a warning changes nothing either)
+            StringBuilder a = new StringBuilder("""
+                    # Generated from the enforcer's configuration (EnrollPolicy.render), audit mode: no enroll policy (it would
+                    # change pods); only the warning for clients of the chart's gateway Service.
+                    """);
+            if (!config.bootstrap().bindChartService()) {
+                bypassWarning(a, config, rules, excluded, targetNamespaces);
+            }
+            return a.toString().replaceFirst("\n---\n", "\n");
+        }
         StringBuilder y = new StringBuilder();
         y.append("""
                 # Generated from the enforcer's configuration (EnrollPolicy.render): do not edit; EnrollPolicyTest

@@ -177,4 +177,14 @@ class InstallManifestTest {
         assertEquals(List.of(), refused);
         assertTrue(applied >= 8, "policies, bindings and the webhook were applied: " + applied);
     }
+
+    /** Audit mode changes nothing: no enrolling policy is rendered (it would label pods inside the API server); the bypass warning stays. */
+    @Test
+    void auditModeRendersNoEnrollingPolicy() {
+        String audit = InstallManifest.render(TestConfig.with(Map.of("enforcer.audit", "true"))).get("enroll-policy.yaml");
+        assertFalse(audit.contains("kind: MutatingAdmissionPolicy"), audit);
+        assertFalse(audit.contains("name: " + EnrollPolicy.WARNING + "\n"), audit);
+        assertTrue(audit.contains("name: " + EnrollPolicy.BYPASS_WARNING), audit);
+        assertTrue(InstallManifest.render(TestConfig.defaults()).get("enroll-policy.yaml").contains("kind: MutatingAdmissionPolicy"));
+    }
 }
