@@ -49,7 +49,14 @@ public final class ScaleDown {
      */
     public Optional<String> run(String namespace, String deployment, String lease, Duration timeout) throws InterruptedException {
         try {
-            client.apps().deployments().inNamespace(namespace).withName(deployment).scale(0);
+            // the scale subresource only (get, update): the ServiceAccount may not read or change the Deployment itself
+            var resource = client.apps().deployments().inNamespace(namespace).withName(deployment);
+            var scale = resource.scale();
+            if (scale == null) {
+                return Optional.of("Deployment " + namespace + "/" + deployment + " not found; nothing to scale down");
+            }
+            scale.getSpec().setReplicas(0);
+            resource.scale(scale);
         } catch (KubernetesClientException e) {
             return Optional.of("cannot scale Deployment " + namespace + "/" + deployment + " to 0 (HTTP " + e.getCode() + ": "
                     + e.getMessage() + "); scale it down yourself and run cleanup without enforcer.bootstrap.cleanup-scale-down");

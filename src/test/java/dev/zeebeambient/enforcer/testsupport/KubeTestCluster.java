@@ -191,7 +191,27 @@ public final class KubeTestCluster {
     /** Back to exactly {@code webhook-config/base}, pruning what anything else applied since. */
     public synchronized void resetEnforcerIdentity() {
         installedIdentity = null;
+        serviceAccountKubeconfig = null; // the ServiceAccount may have been re-created (Helm): a new token
         installEnforcerIdentity("base");
+    }
+
+    /**
+     * Removes every object of {@code webhook-config/base} (but its Namespace) and the enroll policies, so that another
+     * installer (Helm) owns them from scratch; {@link #resetEnforcerIdentity} brings the base back afterwards.
+     */
+    public synchronized void removeEnforcerIdentity() throws IOException, InterruptedException {
+        for (HasMetadata o : render("base")) {
+            if (!o.getKind().equals("Namespace")) {
+                client.resource(o).withGracePeriod(0).delete();
+            }
+        }
+        installedIdentity = null;
+        serviceAccountKubeconfig = null;
+    }
+
+    /** A kubeconfig with a new token of the enforcer's ServiceAccount, whoever installed it (Helm). */
+    public Path freshServiceAccountKubeconfig() throws IOException {
+        return kubeconfigFor(SA_NAMESPACE, SA_NAME);
     }
 
     private static String key(HasMetadata o) {

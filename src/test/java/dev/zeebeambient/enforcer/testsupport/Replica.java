@@ -152,6 +152,14 @@ public final class Replica implements EnforcerProcess {
         process.waitFor(10, TimeUnit.SECONDS);
     }
 
+    /** Waits for the process to end on its own (a Job's container); its exit code. */
+    public int awaitExit(int seconds) throws InterruptedException {
+        if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+            throw new IllegalStateException(name + " did not exit within " + seconds + " s:\n" + log());
+        }
+        return process.exitValue();
+    }
+
     /** SIGTERM, as the kubelet sends it; waits for the exit. */
     public int terminate(int seconds) throws InterruptedException {
         process.destroy();
