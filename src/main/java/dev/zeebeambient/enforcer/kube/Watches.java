@@ -30,6 +30,8 @@ public class Watches {
 
     private final Map<String, Tracked> tracked = new ConcurrentHashMap<>();
     private final Map<String, Problem> problems = new ConcurrentHashMap<>();
+    /** Since when a watch that had synced is not watching (fabric8 re-establishes it without reporting an error). */
+    private final Map<String, Instant> reconnecting = new ConcurrentHashMap<>();
 
     /** Registers {@code informer} under {@code what} and installs the reporting exception handler. Call before start. */
     public <T> SharedIndexInformer<T> track(String what, String needs, SharedIndexInformer<T> informer) {
@@ -80,16 +82,41 @@ public class Watches {
         return out;
     }
 
-    /** Every tracked watch: "watching", "starting", or the problem. */
+    /**
+     * Every tracked watch: "watching", "starting" (never synced yet), "reconnecting since ..." (synced before, not
+     * watching now: the API server restarting or unreachable; its cache still answers), or the problem.
+     */
     public Map<String, String> report() {
         Map<String, Problem> now = problems();
         Map<String, String> out = new TreeMap<>();
+        Instant at = Instant.now();
         tracked.forEach((what, t) -> {
             Problem p = now.get(what);
-            out.put(what, p != null ? (p.httpCode() == 403 ? "forbidden: needs " + t.needs() + " (" + p.message() + ")"
-                    : "failing: " + p.message()) : t.informer().isWatching() ? "watching" : "starting");
+            boolean watching = t.informer().isWatching();
+            if (watching || p != null) {
+                reconnecting.remove(what);
+            }
+            String state;
+            if (p != null) {
+                state = p.httpCode() == 403 ? "forbidden: needs " + t.needs() + " (" + p.message() + ")" : "failing: " + p.message();
+            } else if (watching) {
+                state = "watching";
+            } else if (t.informer().hasSynced()) {
+                Instant since = reconnecting.computeIfAbsent(what, k -> at);
+                state = reconnecting(since, at);
+            } else {
+                state = "starting";
+            }
+            out.put(what, state);
         });
+        reconnecting.keySet().retainAll(tracked.keySet());
         return out;
+    }
+
+    /** Pure: the report of a synced watch that is not watching since {@code since}. */
+    static String reconnecting(Instant since, Instant now) {
+        return "reconnecting since " + since + " (" + java.time.Duration.between(since, now).toSeconds()
+                + " s; the API server does not answer or the watch is being re-established; the cache still answers)";
     }
 
     /** The API server's answer inside fabric8's wrappers (watch and list failures arrive wrapped). */

@@ -59,6 +59,9 @@ public class Leadership {
     private volatile Instant validHolderSeen;
     private volatile String leaseProblem;
     private ScheduledExecutorService observer;
+    private ScheduledExecutorService watchdog;
+    /** When this replica last wrote the Lease successfully (acquired or renewed): the renewal its leadership rests on. */
+    private final java.util.concurrent.atomic.AtomicReference<Instant> lastWritten = new java.util.concurrent.atomic.AtomicReference<>();
 
     public Leadership(KubernetesClient client, EnforcerConfig config, MeterRegistry registry) {
         this.client = client;
@@ -93,6 +96,15 @@ public class Leadership {
         });
         observer.scheduleWithFixedDelay(this::observeLease, settings.leaseDuration().toMillis(),
                 settings.leaseDuration().toMillis(), TimeUnit.MILLISECONDS);
+        // Its own thread, never blocked by an API call: a renewal that hangs (a partition answers nothing) is exactly
+        // what it must notice, while fabric8's elector still waits for its request timeout.
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "lease-watchdog");
+            t.setDaemon(true);
+            return t;
+        });
+        long tick = Math.max(100, settings.retryPeriod().toMillis() / 2);
+        watchdog.scheduleWithFixedDelay(this::checkRenewal, tick, tick, TimeUnit.MILLISECONDS);
         elect(generation.get());
     }
 
@@ -108,6 +120,9 @@ public class Leadership {
             r = running;
             if (observer != null) {
                 observer.shutdownNow();
+            }
+            if (watchdog != null) {
+                watchdog.shutdownNow();
             }
         }
         boolean wasLeader = leader;
@@ -154,7 +169,7 @@ public class Leadership {
         }
         CompletableFuture<?> started = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.leaseName())
-                .withLock(new LeaseLock(config.ownNamespace(), settings.leaseName(), identity))
+                .withLock(new TrackingLeaseLock(config.ownNamespace(), settings.leaseName(), identity, lastWritten))
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
@@ -193,6 +208,69 @@ public class Leadership {
             }
             elect(gen); // lost or failed: compete again
         });
+    }
+
+    /**
+     * A leader that has not renewed its Lease within the renew deadline stops acting as leader now, before the Lease can
+     * expire and another replica take it over (client-go's rule): no two replicas write at once. fabric8's elector
+     * alone notices only when its hanging request times out, which can be after the Lease expired.
+     */
+    void checkRenewal() {
+        Instant last = lastWritten.get();
+        if (!leader || !settings.enabled() || last == null) {
+            return;
+        }
+        Duration since = Duration.between(last, clock.instant());
+        if (mustStepDown(since, settings.renewDeadline())) {
+            CompletableFuture<?> r;
+            synchronized (this) {
+                if (!leader) {
+                    return;
+                }
+                r = running;
+            }
+            LOG.warnf("%s has not renewed Lease %s for %d ms (renew deadline %d s; the API server does not answer): stops acting as "
+                    + "leader before the Lease can expire, and competes again", identity, lease, since.toMillis(),
+                    settings.renewDeadline().toSeconds());
+            stopLeading();
+            if (r != null) {
+                r.cancel(true); // the elector's completion competes again (elect)
+            }
+        }
+    }
+
+    /** Pure: a leader whose last renewal is older than the renew deadline must stop leading. */
+    static boolean mustStepDown(Duration sinceLastRenewal, Duration renewDeadline) {
+        return sinceLastRenewal.compareTo(renewDeadline) > 0;
+    }
+
+    /** fabric8's Lease lock, remembering when a write of this replica (create or renew) succeeded. */
+    static final class TrackingLeaseLock extends LeaseLock {
+        private final java.util.concurrent.atomic.AtomicReference<Instant> written;
+
+        TrackingLeaseLock(String namespace, String name, String identity, java.util.concurrent.atomic.AtomicReference<Instant> written) {
+            super(namespace, name, identity);
+            this.written = written;
+        }
+
+        @Override
+        public synchronized void create(KubernetesClient client,
+                io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
+            super.create(client, record);
+            written.set(renewed(record));
+        }
+
+        @Override
+        public synchronized void update(KubernetesClient client,
+                io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
+            super.update(client, record);
+            written.set(renewed(record));
+        }
+
+        /** The renew time the write set (when the Lease's validity starts), else now. */
+        private static Instant renewed(io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
+            return record.getRenewTime() != null ? record.getRenewTime().toInstant() : Instant.now();
+        }
     }
 
     private void stopLeading() {

@@ -74,6 +74,16 @@ public final class KubeTestCluster {
         return instance;
     }
 
+    /** Another API server's helpers (a fault test's own: {@link FaultCluster}). */
+    public static KubeTestCluster of(Path kubeconfig, Path kubectl, List<Path> crdDirs) throws IOException {
+        return new KubeTestCluster(kubeconfig + "|" + kubectl + "|" + crdDirs.stream().map(Path::toString)
+                .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator)));
+    }
+
+    public List<Path> crdDirs() {
+        return crdDirs;
+    }
+
     public KubernetesClient client() {
         return client;
     }
