@@ -3,7 +3,6 @@ package dev.zeebeambient.enforcer;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import dev.zeebeambient.enforcer.testsupport.Replica;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,9 +56,7 @@ class FailoverIT {
         cluster.installCrds();
         cluster.waypointGatewayClass();
         kubeconfig = cluster.installEnforcerIdentity("base");
-        admin.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata()
-                .withNewSpec().addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
-                .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
+        cluster.chartGatewayService();
     }
 
     @AfterAll

@@ -7,7 +7,6 @@ import dev.zeebeambient.enforcer.testsupport.TcpProxy;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -58,9 +57,7 @@ class FaultIT {
         cluster.installCrds();
         cluster.waypointGatewayClass();
         saKubeconfig = cluster.installEnforcerIdentity("base");
-        admin.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata()
-                .withNewSpec().addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway"))
-                .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
+        cluster.chartGatewayService();
         cluster.namespace(APPS, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
         admin.resource(new ConfigMapBuilder().withNewMetadata().withName("zeebe").withNamespace(APPS).endMetadata()
                 .addToData("address", "camunda-zeebe-gateway-grpc.camunda:26500").build()).serverSideApply();
@@ -129,17 +126,17 @@ class FaultIT {
     }
 
     static long rssKb(Replica r) {
-        try {
-            Matcher m = Pattern.compile("VmRSS:\\s+(\\d+) kB").matcher(Files.readString(Path.of("/proc", Long.toString(r.pid()), "status")));
-            return m.find() ? Long.parseLong(m.group(1)) : -1;
-        } catch (Exception e) {
-            return -1;
-        }
+        return procStatus(r, "VmRSS");
     }
 
     static long threads(Replica r) {
+        return procStatus(r, "Threads");
+    }
+
+    /** A number from /proc/<pid>/status (kB for memory), -1 when the process is gone. */
+    static long procStatus(Replica r, String key) {
         try {
-            Matcher m = Pattern.compile("Threads:\\s+(\\d+)").matcher(Files.readString(Path.of("/proc", Long.toString(r.pid()), "status")));
+            Matcher m = Pattern.compile(key + ":\\s+(\\d+)").matcher(Files.readString(Path.of("/proc", Long.toString(r.pid()), "status")));
             return m.find() ? Long.parseLong(m.group(1)) : -1;
         } catch (Exception e) {
             return -1;

@@ -12,7 +12,6 @@ import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.api.model.SecretBuilder;
-import io.fabric8.kubernetes.api.model.ServiceBuilder;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.batch.v1.Job;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -68,9 +67,7 @@ class HelmIT {
         for (String ns : List.of("camunda", "istio-system", NS)) {
             cluster.namespace(ns, Map.of());
         }
-        admin.resource(new ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway").withNamespace("camunda").endMetadata()
-                .withNewSpec().addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway"))
-                .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
+        cluster.chartGatewayService();
         cluster.removeEnforcerIdentity(); // Helm refuses objects it does not own
         TestPki pki = TestPki.get();
         admin.resource(new SecretBuilder().withNewMetadata().withName("enforcer-test-tls").withNamespace(NS).endMetadata()

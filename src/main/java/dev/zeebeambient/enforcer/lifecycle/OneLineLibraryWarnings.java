@@ -26,20 +26,16 @@ public final class OneLineLibraryWarnings implements Filter {
                 && thrown instanceof java.net.SocketException && "Connection reset".equals(thrown.getMessage())) {
             // a peer went away (the API server restarting, a webhook caller closing): expected, not an error of ours
             record.setLevel(Level.WARNING);
-            String message = "a connection was reset by its peer (the API server restarting, or a caller going away)";
-            if (record instanceof ExtLogRecord ext) {
-                ext.setMessage(message, ExtLogRecord.FormatStyle.NO_FORMAT);
-            } else {
-                record.setMessage(message);
-            }
-            record.setParameters(null);
-            record.setThrown(null);
-            return true;
+            return oneLine(record, "a connection was reset by its peer (the API server restarting, or a caller going away)");
         }
         if (thrown == null || record.getLevel().intValue() > Level.WARNING.intValue() || !fromLibrary(record.getLoggerName())) {
             return true;
         }
-        String message = (record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage()) + causes(thrown);
+        return oneLine(record, (record instanceof ExtLogRecord ext ? ext.getFormattedMessage() : record.getMessage()) + causes(thrown));
+    }
+
+    /** The record with {@code message} as its whole text, and no exception. */
+    private static boolean oneLine(LogRecord record, String message) {
         if (record instanceof ExtLogRecord ext) {
             ext.setMessage(message, ExtLogRecord.FormatStyle.NO_FORMAT);
         } else {

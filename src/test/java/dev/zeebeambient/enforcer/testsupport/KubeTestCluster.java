@@ -141,6 +141,14 @@ public final class KubeTestCluster {
                 .build()).forceConflicts().fieldManager("enforcer-tests").serverSideApply();
     }
 
+    /** The Camunda chart's gateway Service camunda/camunda-zeebe-gateway (the bootstrapper copies its selector). */
+    public void chartGatewayService() {
+        client.resource(new io.fabric8.kubernetes.api.model.ServiceBuilder().withNewMetadata().withName("camunda-zeebe-gateway")
+                .withNamespace("camunda").endMetadata().withNewSpec()
+                .addToSelector(Map.of("app.kubernetes.io/component", "zeebe-gateway", "app.kubernetes.io/instance", "camunda"))
+                .addNewPort().withName("grpc").withPort(26500).endPort().endSpec().build()).serverSideApply();
+    }
+
     /** The ServiceAccount the enforcer ships with, and the user name the API server knows it by. */
     public static final String SA_NAMESPACE = "zeebe-ambient-enforcer";
     public static final String SA_NAME = "zeebe-ambient-enforcer";
