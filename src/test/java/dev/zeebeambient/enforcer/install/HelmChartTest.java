@@ -231,6 +231,25 @@ class HelmChartTest {
         }
     }
 
+    /** Helm 4 (apiVersion v2 charts unchanged): lint --strict passes and every profile renders the same objects as with Helm 3. */
+    @Test
+    void helm4RendersTheSameObjects() throws Exception {
+        java.nio.file.Path helm4 = Helm.helm4();
+        for (Map.Entry<String, List<String>> p : PROFILES.entrySet()) {
+            List<String> lint = new ArrayList<>(List.of("lint", "--strict", Helm.CHART.toString(), "-n", NS));
+            lint.addAll(p.getValue());
+            Helm.Result linted = Helm.run(helm4, Map.of(), lint);
+            assertEquals(0, linted.exit(), p.getKey() + ":\n" + linted.output());
+            List<String> template = new ArrayList<>(List.of("template", "zeebe-ambient-enforcer", Helm.CHART.toString(), "-n", NS));
+            template.addAll(p.getValue());
+            Helm.Result rendered = Helm.run(helm4, Map.of(), template);
+            assertEquals(0, rendered.exit(), p.getKey() + ":\n" + rendered.output());
+            assertEquals(Helm.byKey(render(p.getKey())), Helm.byKey(Helm.documents(rendered.output())), p.getKey() + ": Helm 4 vs Helm 3");
+        }
+        Helm.Result refused = Helm.run(helm4, Map.of(), List.of("template", "x", Helm.CHART.toString(), "--set", "enforcer.mdoe=audit"));
+        assertTrue(refused.exit() != 0 && refused.output().contains("additional properties 'mdoe' not allowed"), refused.output());
+    }
+
     /** Wrong types, unknown keys and bad values are refused with a message that names the key. */
     @Test
     void theSchemaAndTheTemplatesRefuseBadValues() throws Exception {

@@ -39,18 +39,29 @@ public final class Helm {
     private Helm() {
     }
 
+    /** Helm 3 (src/test/helm). */
     public static Path binary() throws IOException {
-        List<String> mod = Files.readAllLines(Paths.get("src", "test", "helm", "go.mod"));
-        String version = mod.stream().map(String::trim).filter(l -> l.startsWith("helm.sh/helm/v3 "))
-                .map(l -> l.split("\\s+")[1]).findFirst().orElseThrow(() -> new IllegalStateException("src/test/helm/go.mod requires no helm"));
+        return binary(Paths.get("src", "test", "helm"));
+    }
+
+    /** Helm 4 (src/test/helm/v4). */
+    public static Path helm4() throws IOException {
+        return binary(Paths.get("src", "test", "helm", "v4"));
+    }
+
+    /** The helm that build-helm.sh built from the wrapper module in {@code module}. */
+    static Path binary(Path module) throws IOException {
+        List<String> mod = Files.readAllLines(module.resolve("go.mod"));
+        String[] helm = mod.stream().map(String::trim).filter(l -> l.matches("helm\\.sh/helm/v\\d+ .*"))
+                .map(l -> l.split("\\s+")).findFirst().orElseThrow(() -> new IllegalStateException(module + "/go.mod requires no helm"));
         String minor = mod.stream().map(String::trim).filter(l -> l.startsWith("k8s.io/client-go "))
                 .map(l -> l.split("\\s+")[1].split("\\.")[1]).findFirst().orElseThrow();
         String dir = System.getenv().getOrDefault("KUBE_API_TEST_DIR", Paths.get(System.getProperty("user.home"), ".kube_api_test").toString());
-        Path helm = Paths.get(dir, "helm", version + "-k8s1." + minor, "helm");
-        if (!Files.isExecutable(helm)) {
-            throw new IllegalStateException(helm + " is missing: src/test/helm/build-helm.sh builds it (mvn runs it in generate-test-resources)");
+        Path binary = Paths.get(dir, "helm", helm[1] + "-k8s1." + minor, "helm");
+        if (!Files.isExecutable(binary)) {
+            throw new IllegalStateException(binary + " is missing: src/test/helm/build-helm.sh builds it (mvn runs it in generate-test-resources)");
         }
-        return helm;
+        return binary;
     }
 
     /** Exit code and combined output of a helm command. */
@@ -58,8 +69,12 @@ public final class Helm {
     }
 
     public static Result run(Map<String, String> env, List<String> args) throws IOException, InterruptedException {
+        return run(binary(), env, args);
+    }
+
+    public static Result run(Path helm, Map<String, String> env, List<String> args) throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>();
-        cmd.add(binary().toString());
+        cmd.add(helm.toString());
         cmd.addAll(args);
         Path home = Files.createDirectories(Paths.get("target", "helm-home"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
