@@ -89,13 +89,19 @@ class FaultIT {
         return p;
     }
 
-    /** A replica as its ServiceAccount, through {@code proxy} (or directly), short Lease timings as FailoverIT's. */
-    static Replica replica(String name, TcpProxy proxy) throws Exception {
+    /** Identity and short Lease timings (6 s / 4 s / 1 s), as FailoverIT's. */
+    static Map<String, String> leaseConfig(String name) {
         Map<String, String> config = new HashMap<>();
         config.put("enforcer.leader-election.identity", name);
         config.put("enforcer.leader-election.lease-duration", LEASE.toSeconds() + "s");
         config.put("enforcer.leader-election.renew-deadline", "4s");
         config.put("enforcer.leader-election.retry-period", "1s");
+        return config;
+    }
+
+    /** A replica as its ServiceAccount, through {@code proxy} (or directly), short Lease timings as FailoverIT's. */
+    static Replica replica(String name, TcpProxy proxy) throws Exception {
+        Map<String, String> config = leaseConfig(name);
         config.put("quarkus.shutdown.delay", "1s");
         int port = nextPort;
         nextPort += 10;
@@ -465,11 +471,7 @@ class FaultIT {
 
     static Replica tlsReplica(Path kubeconfig, int port, String name, boolean renewingEverySecond) throws Exception {
         Path tls = Files.createTempDirectory("fault-tls");
-        Map<String, String> config = new HashMap<>();
-        config.put("enforcer.leader-election.identity", name);
-        config.put("enforcer.leader-election.lease-duration", LEASE.toSeconds() + "s");
-        config.put("enforcer.leader-election.renew-deadline", "4s");
-        config.put("enforcer.leader-election.retry-period", "1s");
+        Map<String, String> config = leaseConfig(name);
         config.put("enforcer.self-managed-tls.enabled", "true");
         config.put("enforcer.self-managed-tls.extra-dns-names", "localhost");
         if (renewingEverySecond) {
