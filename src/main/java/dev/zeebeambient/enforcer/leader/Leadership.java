@@ -127,7 +127,7 @@ public class Leadership {
         }
         boolean wasLeader = leader;
         if (r != null) {
-            r.cancel(true); // stops renewing; fabric8's own release runs in this thread (releaseOnCancel)
+            r.cancel(true); // stops renewing; release() below frees the Lease (fabric8's releaseOnCancel is off)
         }
         stopLeading();
         if (wasLeader && settings.enabled()) {
@@ -173,7 +173,10 @@ public class Leadership {
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
-                .withReleaseOnCancel(true)
+                // Off: a cancel also comes from checkRenewal when the API server does not answer, and fabric8's release
+                // would then block the watchdog thread on a request into the partition and log its failure as an ERROR
+                // with a stack trace. end() releases with release(), conditional on the holder.
+                .withReleaseOnCancel(false)
                 .withLeaderCallbacks(new LeaderCallbacks(() -> becomeLeader(gen),
                         () -> {
                             if (leader && gen == generation.get()) {
