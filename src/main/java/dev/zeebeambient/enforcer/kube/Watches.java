@@ -59,8 +59,11 @@ public class Watches {
         if (before == null || before.httpCode() != code) {
             problems.put(what, p);
             if (code == 403) {
-                LOG.warnf("watch of %s is forbidden: the ServiceAccount lacks %s (HTTP 403: %s); retrying. "
-                        + "Install the RBAC from webhook-config/", what, needs, p.message());
+                // right after an API server restart its authorizer refuses for a few seconds (RBAC not loaded yet):
+                // the same 403, which the retry outlives; say both so nobody reinstalls RBAC for a restart
+                LOG.warnf("watch of %s is forbidden: the ServiceAccount lacks %s (HTTP 403: %s); retrying. If this persists, "
+                        + "install the RBAC from webhook-config/ (an API server that just restarted refuses for a few seconds)",
+                        what, needs, p.message());
             } else {
                 LOG.warnf("watch of %s failed (%s%s); retrying", what, code == 0 ? "" : "HTTP " + code + ": ", p.message());
             }
