@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes a throw-away CA and the webhook's serving certificate (EC P-256, key in PKCS#8 PEM) for
-# webhook-config/overlays/static-certs. See certs/README.md.
+# webhook-config/overlays/static-certs. See docs/install-details.md.
 #
 #   certs/generate.sh [--out DIR | DIR] [--service NAME] [--namespace NS] [--cluster-domain D]
 #                     [--dns NAME]... [--ip ADDR]...

@@ -32,9 +32,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end -}}
 
 {{/*
-The configuration as the enforcer reads it (Rules.from, Target.parse), as JSON: targets parsed,
-opt-in label split, excluded namespaces with the release namespace, sorted.
+What the templates need from the enforcer's code (client env names, the address grammar, the configuration's rules,
+the names it writes): files/constants.json, written from the Java classes by the one refresh switch
+(mvn test -Dtest=InstallFilesTest -Dinstall.refresh=true). Never edited by hand.
 */}}
+{{- define "zae.constants" -}}{{ .Files.Get "files/constants.json" }}{{- end -}}
+
 {{/* The targets as strings: enforcer.targets, or the Camunda release's gRPC Service (enforcer.camundaRelease). */}}
 {{- define "zae.targetList" -}}
 {{- $r := .Values.enforcer.camundaRelease -}}
@@ -45,46 +48,66 @@ opt-in label split, excluded namespaces with the release namespace, sorted.
 {{- end -}}
 {{- end -}}
 
+{{/* A namespace/service:port as the enforcer reads it (Target.parse): the form from the constants, port 1..65535. */}}
+{{- define "zae.checkTarget" -}}
+{{- $k := include "zae.constants" .root | fromJson -}}
+{{- if or (not (regexMatch $k.targetPattern .value)) (lt (atoi (regexReplaceAll "^.*:" .value "")) 1) (gt (atoi (regexReplaceAll "^.*:" .value "")) 65535) -}}
+{{- fail (printf "%s: %q is not <namespace>/<service>:<port> with port 1..65535 (e.g. camunda/camunda-zeebe-gateway-grpc:26500)" .setting .value) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* A key with a prefix (ConfigRules.QUALIFIED_KEY): annotations the enforcer writes live under its prefix. */}}
+{{- define "zae.checkKey" -}}
+{{- $k := include "zae.constants" .root | fromJson -}}
+{{- if or (not (regexMatch $k.qualifiedKeyPattern .value)) (gt (len (regexReplaceAll "^[^/]*/" .value "")) 63) -}}
+{{- fail (printf "%s: %q is not a key with a prefix (e.g. example.io/name): the pod-patch policy allows the enforcer only annotations under that prefix" .setting .value) -}}
+{{- end -}}
+{{- end -}}
+
+{{/*
+The configuration as the enforcer reads it (Rules.from, Target.parse, ConfigRules), as JSON: targets parsed, opt-in
+label split, excluded namespaces with the system ones, the Istio namespace and the release namespace, sorted. Every
+rule fails the render with the value's name, as the enforcer refuses to start on it.
+*/}}
 {{- define "zae.config" -}}
 {{- $e := .Values.enforcer -}}
+{{- $k := include "zae.constants" . | fromJson -}}
 {{- $targets := list -}}
 {{- if not (include "zae.targetList" .) -}}{{- fail "enforcer.targets: at least one target (namespace/service:port), or enforcer.camundaRelease" -}}{{- end -}}
-{{- range splitList "," (include "zae.targetList" .) -}}
-{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?:[0-9]{1,5}$" .) -}}
-{{- fail (printf "enforcer.targets: %q is not namespace/service:port (e.g. camunda/camunda-zeebe-gateway-grpc:26500)" .) -}}
-{{- end -}}
-{{- $ns := index (splitList "/" .) 0 -}}
-{{- $rest := index (splitList "/" .) 1 -}}
+{{- range splitList "," (include "zae.targetList" $) -}}
+{{- $t := . | trim | lower -}}{{/* as Target.parse reads it */}}
+{{- include "zae.checkTarget" (dict "root" $ "setting" "enforcer.targets" "value" $t) -}}
+{{- $ns := index (splitList "/" $t) 0 -}}
+{{- $rest := index (splitList "/" $t) 1 -}}
 {{- $name := index (splitList ":" $rest) 0 -}}
 {{- $port := index (splitList ":" $rest) 1 | atoi | toString -}}
 {{- $chart := $e.bootstrap.chartGatewayService | default (ternary (trimSuffix "-grpc" $name) $name (hasSuffix "-grpc" $name)) -}}
 {{- $targets = append $targets (dict "namespace" $ns "name" $name "port" $port "chart" $chart "id" (printf "%s/%s:%s" $ns $name $port)) -}}
 {{- end -}}
-{{- if not $targets -}}{{- fail "enforcer.targets: at least one target (namespace/service:port)" -}}{{- end -}}
 {{- $label := $e.namespaceOptInLabel -}}
-{{- $eq := regexFind "=" $label -}}
 {{- if or (not (contains "=" $label)) (hasPrefix "=" $label) (hasSuffix "=" $label) -}}
 {{- fail (printf "enforcer.namespaceOptInLabel: %q: expected key=value, e.g. zeebe-ambient-enforcer.io/enabled=true" $label) -}}
 {{- end -}}
+{{- include "zae.checkKey" (dict "root" . "setting" "enforcer.reasonAnnotation" "value" $e.reasonAnnotation) -}}
+{{- include "zae.checkKey" (dict "root" . "setting" "enforcer.podEnrollKey" "value" $e.podEnrollKey) -}}
 {{- $key := regexReplaceAll "=.*$" $label "" | trim -}}
 {{- $value := regexReplaceAll "^[^=]*=" $label "" | trim -}}
-{{- $excluded := concat $e.excludedNamespaces (list .Release.Namespace) | uniq | sortAlpha -}}
+{{- $excluded := concat $k.systemNamespaces $e.excludedNamespaces (list $e.bootstrap.istioNamespace .Release.Namespace) | uniq | sortAlpha -}}
 {{- $targetNamespaces := list -}}
 {{- range $targets -}}{{- $targetNamespaces = append $targetNamespaces .namespace -}}{{- end -}}
 {{- $known := list -}}
 {{- range $e.knownGatewayServices -}}
-{{- if not (regexMatch "^[a-z0-9]([-a-z0-9]*[a-z0-9])?/[a-z0-9]([-a-z0-9]*[a-z0-9])?:[0-9]{1,5}$" .) -}}
-{{- fail (printf "enforcer.knownGatewayServices: %q is not namespace/service:port" .) -}}
+{{- $t := . | trim | lower -}}
+{{- include "zae.checkTarget" (dict "root" $ "setting" "enforcer.knownGatewayServices" "value" $t) -}}
+{{- $known = append $known (index (splitList "/" $t) 0) -}}
 {{- end -}}
-{{- $known = append $known (index (splitList "/" .) 0) -}}
-{{- end -}}
-{{- $prefix := ternary (printf "%s/" (index (splitList "/" $e.reasonAnnotation) 0)) $e.reasonAnnotation (contains "/" $e.reasonAnnotation) -}}
+{{- $prefix := printf "%s/" (index (splitList "/" $e.reasonAnnotation) 0) -}}
 {{- dict "targets" $targets "optInKey" $key "optInValue" $value "excluded" $excluded
       "targetNamespaces" ($targetNamespaces | uniq | sortAlpha)
       "matchNamespaces" (concat $targetNamespaces $known | uniq | sortAlpha)
       "enrollKey" $e.podEnrollKey "reason" $e.reasonAnnotation "annotationPrefix" $prefix
-      "enrolledBy" (printf "%senrolled-by" $prefix)
-      "domain" (trimAll "." (lower $e.clusterDomain)) "user" (include "zae.user" .) | toJson -}}
+      "enrolledBy" (printf "%s%s" $prefix $k.originAnnotationName) "origin" $k.policyOrigin "mode" $k.dataplaneModeLabel
+      "domain" (trimAll "." (lower $e.clusterDomain)) "user" (include "zae.user" .) "k" $k | toJson -}}
 {{- end -}}
 
 {{/* The namespace and object selectors of the webhook and the policy bindings (InstallManifest.selectors). */}}
@@ -96,12 +119,12 @@ namespaceSelector:
     - key: kubernetes.io/metadata.name
       operator: NotIn
       values: [{{ join ", " .excluded }}]
-    - key: istio.io/dataplane-mode
+    - key: {{ .mode }}
       operator: NotIn
       values: [ambient, none]
 objectSelector:
   matchExpressions:
-    - key: istio.io/dataplane-mode
+    - key: {{ .mode }}
       operator: DoesNotExist
 {{- end -}}
 
@@ -124,9 +147,7 @@ objectSelector:
 {{- if lt (len .) 5 -}}0{0,{{ sub 5 (len .) }}}{{- end -}}
 {{- end -}}
 
-{{- define "zae.prefix" -}}
-(?:(?:[hH][tT][tT][pP][sS]?|[gG][rR][pP][cC][sS]?|[zZ][eE][eE][bB][eE])://|[dD][nN][sS]://[^/]*/|[pP][aA][sS][sS][tT][hH][rR][oO][uU][gG][hH]:///|[dD][nN][sS]:)?
-{{- end -}}
+
 
 {{/* EnrollPolicy.addressRegex; input dict targets, domain. */}}
 {{- define "zae.addressRegex" -}}
@@ -135,24 +156,25 @@ objectSelector:
 {{- range .targets -}}
 {{- $alts = append $alts (printf "%s\\.?(?::%s%s)?" (include "zae.hosts" (dict "t" . "domain" $d)) (include "zae.zeros" .port) .port) -}}
 {{- end -}}
-^[\x00-\x20]*{{ include "zae.prefix" . }}(?:{{ join "|" $alts }})/?[\x00-\x20]*$
+^[\x00-\x20]*{{ .k.schemePrefix }}(?:{{ join "|" $alts }})/?[\x00-\x20]*$
 {{- end -}}
 
 {{/* EnrollPolicy.scanRegex; input dict targets, domain. */}}
 {{- define "zae.scanRegex" -}}
 {{- $d := .domain -}}
-{{- $start := `(?:^|[ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\])(?:-{1,2}[A-Za-z0-9_.\-]+[=:]|[A-Za-z0-9_.\-]+=|(?:[A-Za-z0-9_.\-]{1,2}|[A-Za-z0-9_.\-]{4,}|[A-CE-Za-ce-z0-9_.\-][A-Za-z0-9_.\-]{2}|[dD][A-MO-Za-mo-z0-9_.\-][A-Za-z0-9_.\-]|[dD][nN][A-RT-Za-rt-z0-9_.\-]):)?` -}}
-{{- $end := `(?:[ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\]|$)` -}}
-{{- $notPort := `(?:[ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\]*$|[ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\]+(?:[^ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\0-9]|[0-9]{6}|[0-9]{1,5}[^ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\0-9]))` -}}
-{{- $sep := `[ \t\n\x0B\f\r\x22\x27\x60,;(){}\[\]<>|\\]` -}}
-{{- $prefix := include "zae.prefix" . -}}
+{{- $sep := printf "[%s]" .k.separatorChars -}}
+{{- $start := printf "(?:^|%s)%s" $sep .k.keyPrefix -}}
+{{- $end := printf "(?:%s|$)" $sep -}}
+{{- $notPort := printf "(?:%s*$|%s+(?:[^%s0-9]|[0-9]{6}|[0-9]{1,5}[^%s0-9]))" $sep $sep .k.separatorChars .k.separatorChars -}}
+{{- $prefix := .k.schemePrefix -}}
+{{- $bare := .k.bareScheme -}}
 {{- $forms := list -}}
 {{- range .targets -}}
 {{- $zeros := include "zae.zeros" .port -}}
 {{- $host := printf "%s\\.?" (include "zae.hosts" (dict "t" . "domain" $d)) -}}
 {{- $forms = append $forms (printf "%s%s%s:%s%s/?%s" $start $prefix $host $zeros .port $end) -}}
 {{- $forms = append $forms (printf "%s%s%s/?%s" $start $prefix $host $notPort) -}}
-{{- $forms = append $forms (printf "%s(?:(?:https?|grpcs?|zeebe)://)?%s%s+%s%s%s" $start $host $sep $zeros .port $end) -}}
+{{- $forms = append $forms (printf "%s%s%s%s+%s%s%s" $start $bare $host $sep $zeros .port $end) -}}
 {{- end -}}
 {{- join "|" $forms -}}
 {{- end -}}
@@ -173,6 +195,10 @@ metadata:
   name: {{ .name }}
   labels:
     {{- include "zae.labels" .root | nindent 4 }}
+  {{- with .annotations }}
+  annotations:
+    {{- . | nindent 4 }}
+  {{- end }}
 spec:
 {{ .spec }}
   matchConstraints:
@@ -213,4 +239,16 @@ spec:
     - name: containers
       expression: |-
         (has(object.spec.initContainers) ? object.spec.initContainers : []) + (has(object.spec.containers) ? object.spec.containers : [])
+{{- end -}}
+
+{{/*
+"true" when the enroll policy is rendered: enrollPolicy true, or auto and the API server serves
+admissionregistration.k8s.io/v1 MutatingAdmissionPolicy and is 1.36+ (helm template assumes every kind its
+client knows: the version tells an offline render with --kube-version). Empty otherwise.
+*/}}
+{{- define "zae.enrollPolicy" -}}
+{{- $v := .Values.enforcer.enrollPolicy -}}
+{{- if eq (toString $v) "auto" -}}
+{{- if and (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy") (semverCompare ">=1.36-0" .Capabilities.KubeVersion.Version) -}}true{{- end -}}
+{{- else if $v -}}true{{- end -}}
 {{- end -}}

@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer;
 
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.config.ConfigRules;
 import dev.zeebeambient.enforcer.tls.Pki;
 import io.quarkus.runtime.Quarkus;
 import io.quarkus.runtime.annotations.QuarkusMain;
@@ -31,23 +31,13 @@ public final class Main {
     }
 
     public static void main(String... args) throws Exception {
-        if (args.length > 0 && args[0].equals(RENDER_ENROLL_POLICY)) {
-            System.out.print(renderEnrollPolicy());
-            return;
-        }
-        if (args.length > 0 && args[0].equals(RENDER_INSTALL)) {
-            if (args.length != 2) {
-                System.err.println("usage: java -jar quarkus-run.jar " + RENDER_INSTALL + " <directory: a copy of webhook-config/base>");
-                System.exit(2);
-            }
-            Path dir = Paths.get(args[1]);
-            dev.zeebeambient.enforcer.install.InstallManifest.write(configuration(), dir);
-            System.out.println("wrote " + String.join(", ", dev.zeebeambient.enforcer.install.InstallManifest.render(configuration())
-                    .keySet()) + " to " + dir);
-            return;
-        }
         if (args.length > 0 && args[0].equals(CHECK)) {
             System.exit(dev.zeebeambient.enforcer.health.InstallCheck.run(List.of(args).subList(1, args.length), System.out));
+        }
+        String invalid = invalidConfiguration();
+        if (invalid != null) {
+            System.err.println(invalid);
+            System.exit(2);
         }
         warmKubernetesModel();
         SmallRyeConfig config = bootConfig();
@@ -89,18 +79,18 @@ public final class Main {
     /** {@code java -jar quarkus-run.jar check <management URL> <webhook URL> [CA file]}: what {@code helm test} runs. */
     static final String CHECK = "check";
 
-    /** {@code java -jar quarkus-run.jar render-enroll-policy}: the in-API-server enrollment policy for this configuration, as YAML. */
-    static final String RENDER_ENROLL_POLICY = "render-enroll-policy";
-
     /**
-     * {@code java -jar quarkus-run.jar render-install <dir>}: the base's files that repeat the configuration (webhook,
-     * pod-patch policy, bootstrap Roles, enroll policy), rendered for this configuration into {@code dir}.
+     * One line naming every setting that breaks {@link ConfigRules} (or that its converters refuse), or null. The chart
+     * refuses the same values when it renders; this catches a kustomize user's edited environment before anything starts.
      */
-    static final String RENDER_INSTALL = "render-install";
-
-    /** The enroll policy for the configuration as the enforcer would read it (environment, system properties, files). */
-    static String renderEnrollPolicy() throws IOException {
-        return EnrollPolicy.render(configuration());
+    static String invalidConfiguration() throws IOException {
+        List<String> problems;
+        try {
+            problems = ConfigRules.problems(configuration());
+        } catch (RuntimeException e) { // SmallRye's ConfigValidationException and the converters': their message names the key
+            problems = List.of(String.valueOf(e.getMessage()).replaceAll("\\s*\\R\\s*", " ").trim());
+        }
+        return problems.isEmpty() ? null : "zeebe-ambient-enforcer: invalid configuration, not starting: " + String.join("; ", problems);
     }
 
     /** The configuration as the enforcer would read it, without starting it. */

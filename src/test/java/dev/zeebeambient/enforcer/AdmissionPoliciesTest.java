@@ -203,7 +203,7 @@ class AdmissionPoliciesTest {
      */
     @Test
     void workloadRestartPolicyComparesEveryFieldTheApiServerKnows() throws Exception {
-        String policy = Files.readString(Path.of("webhook-config/components/restart-workloads/workload-restart-policy.yaml"));
+        String policy = Files.readString(Path.of("webhook-config/helm/zeebe-ambient-enforcer/files/workload-restart-policy.yaml"));
         JsonNode schemas = M.readTree(admin.raw("/openapi/v3/apis/apps/v1")).path("components").path("schemas");
         JsonNode meta = M.readTree(admin.raw("/openapi/v3/api/v1")).path("components").path("schemas")
                 .path("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta").path("properties");
@@ -272,7 +272,7 @@ class AdmissionPoliciesTest {
 
     @Test
     void webhookCaPolicyComparesEveryWebhookFieldTheApiServerKnows() throws Exception {
-        String policy = Files.readString(Path.of("webhook-config/overlays/self-managed-tls/webhook-ca-policy.yaml"));
+        String policy = Files.readString(Path.of("webhook-config/helm/zeebe-ambient-enforcer/files/webhook-ca-policy.yaml"));
         JsonNode schemas = M.readTree(admin.raw("/openapi/v3/apis/admissionregistration.k8s.io/v1")).path("components").path("schemas");
         Set<String> missing = new TreeSet<>();
         JsonNode hook = schemas.path("io.k8s.api.admissionregistration.v1.MutatingWebhook").path("properties");
@@ -303,8 +303,7 @@ class AdmissionPoliciesTest {
     void theManifestsRepeatTheConfigurationsDefaultsExactly() throws Exception {
         var config = dev.zeebeambient.enforcer.testsupport.TestConfig.defaults();
         String[] optIn = config.namespaceOptInLabel().split("=", 2);
-        Set<String> excluded = new TreeSet<>(config.excludedNamespaces());
-        excluded.add(config.ownNamespace());
+        Set<String> excluded = new TreeSet<>(dev.zeebeambient.enforcer.config.ConfigRules.excludedNamespaces(config));
         String user = "system:serviceaccount:" + config.ownNamespace() + ":zeebe-ambient-enforcer";
         String prefix = config.reasonAnnotation().substring(0, config.reasonAnnotation().indexOf('/') + 1);
         List<HasMetadata> base = cluster.render("base");
@@ -331,8 +330,8 @@ class AdmissionPoliciesTest {
         assertTrue(podPolicy.contains("k.startsWith('" + prefix + "')"), "annotation prefix " + prefix);
 
         for (String policy : List.of("webhook-config/base/pod-patch-policy.yaml",
-                "webhook-config/components/restart-workloads/workload-restart-policy.yaml",
-                "webhook-config/overlays/self-managed-tls/webhook-ca-policy.yaml")) {
+                "webhook-config/helm/zeebe-ambient-enforcer/files/workload-restart-policy.yaml",
+                "webhook-config/helm/zeebe-ambient-enforcer/files/webhook-ca-policy.yaml")) {
             String yaml = Files.readString(Path.of(policy));
             java.util.regex.Matcher users = java.util.regex.Pattern.compile("request\\.userInfo\\.username == '([^']*)'").matcher(yaml);
             assertTrue(users.find(), policy);

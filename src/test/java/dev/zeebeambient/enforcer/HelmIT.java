@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import dev.zeebeambient.enforcer.testsupport.Helm;
 import dev.zeebeambient.enforcer.testsupport.Istiod;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
@@ -106,7 +106,7 @@ class HelmIT {
     }
 
     static HasMetadata enrollPolicy() {
-        return admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).get();
+        return admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(InstallNames.ENROLL_POLICY).get();
     }
 
     static List<String> installValues(String mode) {
@@ -132,7 +132,9 @@ class HelmIT {
 
     /** A pod of the Deployment, as it is now: a replica with its env, authenticating as the release's ServiceAccount. */
     static Replica pod(String name, int port) throws Exception {
-        Map<String, String> env = containerEnv(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv());
+        // envFrom first (the configuration the chart rendered the admission objects from), then the container's own env
+        Map<String, String> env = new HashMap<>(admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData());
+        env.putAll(containerEnv(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()));
         Replica r = Replica.start(name, cluster.freshServiceAccountKubeconfig(), port, port + 1,
                 Map.of("enforcer.leader-election.identity", name, "quarkus.shutdown.delay", "1s"), env);
         replicas.add(r);
@@ -220,8 +222,7 @@ class HelmIT {
         assertEquals(0, upgrade.exit(), upgrade.output());
         String enforceChecksum = deployment().getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
         assertNotEquals(auditChecksum, enforceChecksum, "the checksum rolls the pods");
-        assertTrue(deployment().getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-                .noneMatch(e -> e.getName().equals("ENFORCER_AUDIT")));
+        assertEquals("false", admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData().get("ENFORCER_AUDIT"));
         assertTrue(enrollPolicy() != null,
                 "enforce mode installs the enroll policy");
         assertEquals(0 | 143, audit.terminate(30) | 143, "the old pod stops on SIGTERM");

@@ -3,6 +3,8 @@ package dev.zeebeambient.enforcer;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The start-up placeholder step reads the TLS paths the way Quarkus will, not from the environment only. */
 class MainTest {
@@ -37,33 +39,29 @@ class MainTest {
         assertEquals("false", p.getProperty("quarkus.devservices.enabled"));
     }
 
-    /** {@code render-enroll-policy} renders the in-API-server policy from the configuration the enforcer would read. */
+    /**
+     * A configuration the chart would refuse is refused at start too, in one line naming every bad setting (a kustomize
+     * user who edits the environment gets what a Helm user gets from helm install).
+     */
     @Test
-    void theEnrollPolicyIsRenderedFromTheEnforcersConfiguration() throws Exception {
-        System.setProperty("enforcer.targets", "zeebe-prod/gw-grpc:26600");
+    void anInvalidConfigurationIsRefusedInOneLine() throws Exception {
+        assertNull(Main.invalidConfiguration(), "the defaults are valid");
+        System.setProperty("enforcer.reason-annotation", "zeebe-enrolled-because");
+        System.setProperty("enforcer.pod-enroll-key", "enroll");
         try {
-            String yaml = Main.renderEnrollPolicy();
-            org.junit.jupiter.api.Assertions.assertTrue(yaml.contains("'zeebe-prod/gw-grpc:26600'"), yaml);
-            org.junit.jupiter.api.Assertions.assertTrue(yaml.contains("kind: MutatingAdmissionPolicyBinding"), yaml);
-            org.junit.jupiter.api.Assertions.assertFalse(yaml.contains("camunda-zeebe-gateway-grpc"), "the default target is not in it");
+            String line = Main.invalidConfiguration();
+            assertEquals("zeebe-ambient-enforcer: invalid configuration, not starting: enforcer.reason-annotation 'zeebe-enrolled-because': "
+                    + "expected a key with a prefix, e.g. example.io/name; enforcer.pod-enroll-key 'enroll': expected a key with a prefix, "
+                    + "e.g. example.io/name", line);
         } finally {
-            System.clearProperty("enforcer.targets");
+            System.clearProperty("enforcer.reason-annotation");
+            System.clearProperty("enforcer.pod-enroll-key");
         }
-    }
-
-    /** {@code render-install <dir>} writes the base's generated files for the configuration the enforcer would read. */
-    @Test
-    void renderInstallWritesTheBaseFilesForTheEnforcersConfiguration() throws Exception {
-        java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("render-install");
-        System.setProperty("enforcer.targets", "zeebe-prod/gw-grpc:26600");
+        System.setProperty("enforcer.targets", "camunda/gw-grpc:99999");
         try {
-            Main.main(new String[] {Main.RENDER_INSTALL, dir.toString()});
-            String webhook = java.nio.file.Files.readString(dir.resolve("mutatingwebhook.yaml"));
-            org.junit.jupiter.api.Assertions.assertTrue(webhook.contains("request.namespace == 'zeebe-prod'"), webhook);
-            String rbac = java.nio.file.Files.readString(dir.resolve("rbac-bootstrap.yaml"));
-            org.junit.jupiter.api.Assertions.assertTrue(rbac.contains("namespace: zeebe-prod") && !rbac.contains("namespace: camunda"), rbac);
-            org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("enroll-policy.yaml")));
-            org.junit.jupiter.api.Assertions.assertTrue(java.nio.file.Files.exists(dir.resolve("pod-patch-policy.yaml")));
+            String line = Main.invalidConfiguration();
+            assertTrue(line != null && line.contains("camunda/gw-grpc:99999") && line.contains("port must be 1..65535") && !line.contains("\n"),
+                    String.valueOf(line));
         } finally {
             System.clearProperty("enforcer.targets");
         }

@@ -34,6 +34,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -108,7 +109,7 @@ class ManifestsTest {
             if (o instanceof MutatingWebhookConfiguration || o.getKind().equals("MutatingWebhookConfiguration")) {
                 o.getMetadata().setName(o.getMetadata().getName() + "-manifests-test");
             }
-            if (o.getMetadata().getName().startsWith(dev.zeebeambient.enforcer.install.EnrollPolicy.NAME)) {
+            if (o.getMetadata().getName().startsWith(dev.zeebeambient.enforcer.install.InstallNames.ENROLL_POLICY)) {
                 // the in-API-server enrollment would take pods from the webhook in every later test: validated, not stored
                 // (EnrollPolicyTest installs it where it is under test)
                 HasMetadata checked = admin.resource(o).dryRun().fieldManager("manifests-test").forceConflicts().serverSideApply();
@@ -136,9 +137,9 @@ class ManifestsTest {
             assertTrue(applied.contains("Deployment zeebe-ambient-enforcer/zeebe-ambient-enforcer"), applied.toString());
             assertTrue(applied.contains("Role camunda/zeebe-ambient-enforcer-bootstrap"), applied.toString());
             assertTrue(applied.contains("Role istio-system/zeebe-ambient-enforcer-waypoint-defaults"), applied.toString());
-            // on by default; audit mode changes nothing, so its overlay has no enrolling policy
-            assertEquals(!k.equals("overlays/audit"), applied.contains("MutatingAdmissionPolicy zeebe-ambient-enforcer-enroll"),
-                    k + ": the enroll policy " + applied);
+            // the overlays work on 1.30-1.35 as they are: the enroll policy is components/enroll-policy (EnrollPolicyTest)
+            assertFalse(applied.contains("MutatingAdmissionPolicy zeebe-ambient-enforcer-enroll"), k + ": the enroll policy " + applied);
+            assertTrue(applied.contains("ConfigMap zeebe-ambient-enforcer/zeebe-ambient-enforcer-config"), k + ": " + applied);
         }
         List<HasMetadata> job = admin.load(Files.newInputStream(Paths.get("webhook-config/cleanup/job.yaml"))).items();
         applyAndReadBack(new ArrayList<>(job));
@@ -229,10 +230,10 @@ class ManifestsTest {
             forbidden(() -> sa.v1().events().inNamespace(ns).withName("x").get(), "read Events (it creates and patches its own)");
             // the in-API-server enrollment is a static manifest: the token can neither widen nor switch it off
             forbidden(() -> sa.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy")
-                    .withName(dev.zeebeambient.enforcer.install.EnrollPolicy.NAME).delete(), "delete the enroll policy");
+                    .withName(dev.zeebeambient.enforcer.install.InstallNames.ENROLL_POLICY).delete(), "delete the enroll policy");
             forbidden(() -> sa.resource(new GenericKubernetesResourceBuilder().withApiVersion("admissionregistration.k8s.io/v1")
                     .withKind("MutatingAdmissionPolicyBinding").withNewMetadata().withName("widen").endMetadata()
-                    .addToAdditionalProperties("spec", Map.of("policyName", dev.zeebeambient.enforcer.install.EnrollPolicy.NAME)).build())
+                    .addToAdditionalProperties("spec", Map.of("policyName", dev.zeebeambient.enforcer.install.InstallNames.ENROLL_POLICY)).build())
                     .fieldManager("zeebe-ambient-enforcer").serverSideApply(), "bind admission policies");
             forbidden(() -> sa.admissionRegistration().v1().validatingAdmissionPolicies().withName("zeebe-ambient-enforcer-pod-patches")
                     .patch(PatchContext.of(PatchType.JSON_MERGE), "{\"metadata\":{\"labels\":{\"x\":\"y\"}}}"),

@@ -3,7 +3,6 @@ package dev.zeebeambient.enforcer.decision;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.detection.Target;
 
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
@@ -21,8 +20,7 @@ public record Rules(List<Target> targets, String clusterDomain, String optInKey,
             throw new IllegalArgumentException("invalid enforcer.namespace-opt-in-label '" + label
                     + "': expected key=value, e.g. zeebe-ambient-enforcer.io/enabled=true");
         }
-        Set<String> excluded = new HashSet<>(c.excludedNamespaces());
-        excluded.add(c.ownNamespace());
+        Set<String> excluded = dev.zeebeambient.enforcer.config.ConfigRules.excludedNamespaces(c);
         return new Rules(List.copyOf(c.clientTargets()), c.clusterDomain(), label.substring(0, eq).trim(),
                 label.substring(eq + 1).trim(), Set.copyOf(excluded), c.podEnrollKey(),
                 Set.copyOf(c.serverComponents()),

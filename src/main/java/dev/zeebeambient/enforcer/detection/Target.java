@@ -10,7 +10,9 @@ import java.util.regex.Pattern;
  */
 public record Target(String namespace, String name, int port) {
 
-    private static final Pattern FORM = Pattern.compile("([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9]*[a-z0-9])?):(\\d{1,5})");
+    /** The form, also the chart's (its constants file is written from this): {@code namespace/service:port}. */
+    public static final String PATTERN = "([a-z0-9]([-a-z0-9]*[a-z0-9])?)/([a-z0-9]([-a-z0-9]*[a-z0-9])?):(\\d{1,5})";
+    private static final Pattern FORM = Pattern.compile(PATTERN);
 
     /** Parses {@code namespace/name:port}; the error names the bad value and the expected form. */
     public static Target parse(String text) {

@@ -12,6 +12,9 @@ import java.util.Map;
 /** The label and annotations an enrolled pod gets, whoever enrolls it (webhook or backstop). */
 public final class Enrollment {
 
+    /** The origin annotation's name, under the reason annotation's prefix (a configuration always has one: ConfigRules). */
+    public static final String ORIGIN_NAME = "enrolled-by";
+
     private final String reasonAnnotation;
     private final String byAnnotation;
 
@@ -22,7 +25,7 @@ public final class Enrollment {
     public Enrollment(String reasonAnnotation) {
         this.reasonAnnotation = reasonAnnotation;
         int slash = reasonAnnotation.indexOf('/');
-        this.byAnnotation = (slash > 0 ? reasonAnnotation.substring(0, slash + 1) : "") + "enrolled-by";
+        this.byAnnotation = (slash > 0 ? reasonAnnotation.substring(0, slash + 1) : "") + ORIGIN_NAME;
     }
 
     public Map<String, String> labels() {

@@ -6,6 +6,6 @@ public enum Origin implements dev.zeebeambient.enforcer.status.Tagged {
     ADMISSION,
     /** the backstop, on a running pod the webhook missed */
     BACKSTOP,
-    /** the in-API-server enroll policy (webhook-config/base/enroll-policy.yaml), when the pod was created */
+    /** the in-API-server enroll policy (webhook-config/components/enroll-policy, rendered by the chart), when the pod was created */
     POLICY;
 }

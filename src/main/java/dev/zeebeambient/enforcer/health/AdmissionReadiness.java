@@ -20,10 +20,12 @@ public class AdmissionReadiness implements HealthCheck {
 
     private final NamespaceCache namespaces;
     private final SelfManagedTls tls;
+    private final dev.zeebeambient.enforcer.install.InstalledConfiguration installed;
 
-    public AdmissionReadiness(NamespaceCache namespaces, SelfManagedTls tls) {
+    public AdmissionReadiness(NamespaceCache namespaces, SelfManagedTls tls, dev.zeebeambient.enforcer.install.InstalledConfiguration installed) {
         this.namespaces = namespaces;
         this.tls = tls;
+        this.installed = installed;
     }
 
     @Override
@@ -38,6 +40,12 @@ public class AdmissionReadiness implements HealthCheck {
         }
         if (placeholder) {
             b.withData("message", "serving the start-up placeholder certificate until the Secret's is written");
+        }
+        // detail only: a replica whose configuration differs still answers (the webhook fails open); the alert tells
+        var report = installed.report();
+        if (report != null && !report.consistent()) {
+            b.withData("configuration", "differs from the installed admission objects: " + report.differences().stream()
+                    .map(Object::toString).collect(java.util.stream.Collectors.joining("; ")));
         }
         return b.build();
     }

@@ -26,7 +26,7 @@ import java.util.List;
  * <ol>
  * <li>caches every decision reads: namespace labels, the target Services, the other gateway Services;</li>
  * <li>the leader-only parts (bootstrapper, backstop, self-managed TLS), which register what they
- * do on becoming leader;</li>
+ * do on becoming leader, and the comparison with the installed admission objects;</li>
  * <li>leadership last, so no "became leader" callback can be missed.</li>
  * </ol>
  * Shutdown: on SIGTERM the Lease is released at once (another replica takes over the writes
@@ -52,10 +52,13 @@ public class Lifecycle {
     private final Backstop backstop;
     private final SelfManagedTls tls;
     private final Leadership leadership;
+    private final dev.zeebeambient.enforcer.install.InstalledConfiguration installed;
     private volatile Thread starting;
 
     public Lifecycle(EnforcerConfig config, KubernetesClient client, NamespaceCache namespaces, TargetServices targetServices,
-            GatewayServices gatewayServices, SourceResolver sources, Bootstrapper bootstrapper, Backstop backstop, SelfManagedTls tls, Leadership leadership) {
+            GatewayServices gatewayServices, SourceResolver sources, Bootstrapper bootstrapper, Backstop backstop, SelfManagedTls tls, Leadership leadership,
+            dev.zeebeambient.enforcer.install.InstalledConfiguration installed) {
+        this.installed = installed;
         this.config = config;
         this.client = client;
         this.namespaces = namespaces;
@@ -101,6 +104,7 @@ public class Lifecycle {
         timed("bootstrapper", bootstrapper::start, took);
         timed("backstop", backstop::start, took);
         timed("self-managed tls", tls::start, took);
+        timed("installed configuration", installed::start, took);
         timed("leader election", leadership::begin, took);
         LOG.infof("lifecycle: parts started (%s)", took);
     }
@@ -132,6 +136,7 @@ public class Lifecycle {
     void onStop(@Observes ShutdownEvent ev) {
         awaitStart();
         leadership.end(); // a no-op when the delay already released it
+        installed.stop();
         tls.stop();
         backstop.stop();
         bootstrapper.stop();

@@ -31,10 +31,13 @@ public class StateMetrics {
     private final Bootstrapper bootstrapper;
     private final Backstop backstop;
     private final Path certificate;
+    private final dev.zeebeambient.enforcer.install.InstalledConfiguration installed;
     private volatile CertificateExpiry expiry = new CertificateExpiry(null, -1, Double.NaN);
 
     public StateMetrics(MeterRegistry registry, Watches watches, Bootstrapper bootstrapper, Backstop backstop,
-            @ConfigProperty(name = "quarkus.tls.admission.key-store.pem.0.cert") String certificate) {
+            @ConfigProperty(name = "quarkus.tls.admission.key-store.pem.0.cert") String certificate,
+            dev.zeebeambient.enforcer.install.InstalledConfiguration installed) {
+        this.installed = installed;
         this.registry = registry;
         this.watches = watches;
         this.bootstrapper = bootstrapper;
@@ -57,6 +60,9 @@ public class StateMetrics {
         Gauge.builder("zeebe.ambient.bypassing.clients", backstop,
                 b -> b.bypassing().values().stream().mapToInt(java.util.Map::size).sum())
                 .description("client pods whose connections bypass the waypoint (listed in /status)")
+                .register(registry);
+        Gauge.builder("zeebe.ambient.configuration.differences", installed, i -> i.report() == null ? 0 : i.report().differences().size())
+                .description("settings the webhook or admission policies were rendered with that this replica does not run with (/status names them)")
                 .register(registry);
         Gauge.builder("zeebe.ambient.tls.certificate.expiry.seconds", this, StateMetrics::secondsLeft)
                 .description("seconds until the served certificate expires (NaN when it cannot be read)")

@@ -25,9 +25,12 @@ public class StatusRoute {
     private final dev.zeebeambient.enforcer.kube.Watches watches;
     private final boolean audit;
     private final ObjectMapper mapper;
+    private final dev.zeebeambient.enforcer.install.InstalledConfiguration installed;
 
     public StatusRoute(Bootstrapper bootstrapper, Leadership leadership, Backstop backstop, EnforcerConfig config,
-            ObjectMapper mapper, dev.zeebeambient.enforcer.kube.Watches watches) {
+            ObjectMapper mapper, dev.zeebeambient.enforcer.kube.Watches watches,
+            dev.zeebeambient.enforcer.install.InstalledConfiguration installed) {
+        this.installed = installed;
         this.watches = watches;
         this.bootstrapper = bootstrapper;
         this.leadership = leadership;
@@ -68,6 +71,16 @@ public class StatusRoute {
         b.set("notEnrolled", mapper.valueToTree(backstop.notEnrolled()));
         b.set("bypassingTheWaypoint", mapper.valueToTree(backstop.bypassing()));
         b.set("enrolledWhileRunning", mapper.valueToTree(backstop.enrolledWhileRunning()));
+        var report = installed.report();
+        ObjectNode c = root.putObject("configuration");
+        if (report == null) {
+            c.put("checked", false);
+        } else {
+            c.put("checkedAt", report.checkedAt().toString());
+            c.put("matchesInstalledObjects", report.consistent());
+            c.set("differences", mapper.valueToTree(report.differences().stream().map(Object::toString).toList()));
+            c.set("unreadable", mapper.valueToTree(report.unreadable()));
+        }
         return root;
     }
 }

@@ -1,6 +1,6 @@
 package dev.zeebeambient.enforcer.bench;
 
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import dev.zeebeambient.enforcer.testsupport.EnrollPolicies;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import io.fabric8.kubernetes.api.model.ConfigMapBuilder;
@@ -198,7 +198,7 @@ final class AdmissionPaths {
                 Map<String, String> labels = created.getMetadata().getLabels();
                 Map<String, String> annotations = created.getMetadata().getAnnotations();
                 boolean enrolled = labels != null && "ambient".equals(labels.get("istio.io/dataplane-mode"));
-                boolean byPolicy = annotations != null && EnrollPolicy.ORIGIN.equals(annotations.get("zeebe-ambient-enforcer.io/enrolled-by"));
+                boolean byPolicy = annotations != null && dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(annotations.get("zeebe-ambient-enforcer.io/enrolled-by"));
                 return new double[] {ms, enrolled ? 1 : 0, byPolicy ? 1 : 0};
             }));
         }
@@ -264,7 +264,7 @@ final class AdmissionPaths {
             Pod lit = k8s.pods().inNamespace(OPTED_IN).resource(named(literal(), "probe-literal")).dryRun().create();
             Pod cm = k8s.pods().inNamespace(OPTED_IN).resource(named(configMapClient(), "probe-configmap")).dryRun().create();
             boolean policyOn = lit.getMetadata().getAnnotations() != null
-                    && EnrollPolicy.ORIGIN.equals(lit.getMetadata().getAnnotations().get("zeebe-ambient-enforcer.io/enrolled-by"));
+                    && dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(lit.getMetadata().getAnnotations().get("zeebe-ambient-enforcer.io/enrolled-by"));
             boolean webhookOn = cm.getMetadata().getLabels() != null && "ambient".equals(cm.getMetadata().getLabels().get("istio.io/dataplane-mode"));
             if (policyOn == mode.policy && webhookOn == mode.webhook) {
                 break;

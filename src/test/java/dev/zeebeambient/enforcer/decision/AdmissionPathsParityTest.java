@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.decision;
 
 import dev.zeebeambient.enforcer.bench.SystemBenchmark;
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import dev.zeebeambient.enforcer.testsupport.EnrollPolicies;
 import dev.zeebeambient.enforcer.testsupport.Endpoints;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
@@ -53,7 +53,7 @@ class AdmissionPathsParityTest {
         }
 
         boolean byPolicy() {
-            return enrolled() && EnrollPolicy.ORIGIN.equals(by);
+            return enrolled() && dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(by);
         }
     }
 
@@ -88,7 +88,7 @@ class AdmissionPathsParityTest {
         awaitPaths(admin, true, true);
         Map<String, Pod> policyPods = new LinkedHashMap<>();
         Map<String, Pod> rest = new LinkedHashMap<>();
-        corpus.forEach((k, p) -> (EnrollPolicy.ORIGIN.equals(policy.get(k).by()) ? policyPods : rest).put(k, p));
+        corpus.forEach((k, p) -> (dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(policy.get(k).by()) ? policyPods : rest).put(k, p));
         long before = SystemBenchmark.webhookCalls(admin, HOOK);
         Map<String, Admitted> both = admitAll(admin, policyPods);
         long policyPodCalls = SystemBenchmark.webhookCalls(admin, HOOK) - before;
@@ -163,7 +163,7 @@ class AdmissionPathsParityTest {
         Pod configMap = new PodBuilder().withNewMetadata().withName("probe-configmap").endMetadata().withNewSpec().addNewContainer()
                 .withName("app").withImage("app:1").addNewEnv().withName("ZEEBE_ADDRESS").withNewValueFrom()
                 .withNewConfigMapKeyRef("address", "paths-probe", false).endValueFrom().endEnv().endContainer().endSpec().build();
-        Eventually.await(() -> EnrollPolicy.ORIGIN.equals(admit(admin, literal).by()) == policy
+        Eventually.await(() -> dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(admit(admin, literal).by()) == policy
                 && admit(admin, configMap).enrolled() == webhook, 60, "policy " + policy + ", webhook " + webhook + " in force");
     }
 }

@@ -62,9 +62,9 @@ class DecisionTableTest {
         }
     }
 
-    /** README rows: # -> {result, reason}. */
+    /** The table's rows in docs/architecture.md: # -> {result, reason}. */
     static Map<String, List<String>> readmeRows() throws IOException {
-        String readme = Files.readString(Paths.get("README.md"));
+        String readme = Files.readString(Paths.get("docs", "architecture.md"));
         String section = readme.substring(readme.indexOf("## How a pod is decided"));
         section = section.substring(0, section.indexOf("\n## ", 5));
         Pattern row = Pattern.compile("^\\| (\\d+b?) \\| .*? \\| (\\*\\*enroll\\*\\*|skip[^|]*) \\| `([a-z-]+)` \\|", Pattern.MULTILINE);

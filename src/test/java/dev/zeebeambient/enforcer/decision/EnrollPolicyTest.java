@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.decision;
 
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import dev.zeebeambient.enforcer.bench.SystemBenchmark;
 import dev.zeebeambient.enforcer.testsupport.EnrollPolicies;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The in-API-server enrollment ({@code webhook-config/base/enroll-policy.yaml}, a
+ * The in-API-server enrollment ({@code webhook-config/components/enroll-policy}, a
  * MutatingAdmissionPolicy) evaluated by the real kube-apiserver: generated from the configuration,
  * it never enrolls a pod the enforcer would not (every test pod, every address form and look-alike),
  * enrolls every literal env address form, and enrolls clients while the enforcer is down.
@@ -54,9 +54,6 @@ class EnrollPolicyTest {
         cluster = KubeTestCluster.get();
         admin = cluster.client();
         cluster.namespace(NS, OPTED_IN);
-        if (Boolean.getBoolean("enroll-policy.update")) {
-            Files.writeString(SHIPPED, EnrollPolicy.render(TestConfig.defaults()));
-        }
         EnrollPolicies.installShipped(NS);
     }
 
@@ -87,11 +84,13 @@ class EnrollPolicyTest {
                 List.of()));
     }
 
+    /** The shipped component is the chart's rendering of the default values (InstallFilesTest keeps it so; compared here as objects). */
     @Test
-    void theShippedPolicyIsRenderedFromTheConfiguration() throws Exception {
-        String rendered = EnrollPolicy.render(TestConfig.defaults());
-        assertEquals(rendered, Files.readString(SHIPPED),
-                "generated from the configuration: mvn test -Dtest=EnrollPolicyTest -Denroll-policy.update=true rewrites it");
+    void theShippedPolicyIsTheChartsForTheDefaults() throws Exception {
+        assertEquals(dev.zeebeambient.enforcer.testsupport.Helm.byKey(dev.zeebeambient.enforcer.testsupport.Helm.documents(
+                dev.zeebeambient.enforcer.testsupport.Chart.enrollPolicy())).keySet(),
+                dev.zeebeambient.enforcer.testsupport.Helm.byKey(dev.zeebeambient.enforcer.testsupport.Helm.documents(Files.readString(SHIPPED)))
+                        .keySet());
     }
 
     static String kubectlCreate(String ns, String yaml) throws Exception {
@@ -144,10 +143,10 @@ class EnrollPolicyTest {
     @Test
     void kubectlShowsWhyThePolicyEnrolledAPod() throws Exception {
         String[] stderr = {createUntilWarned("kubectl-worker", POD.formatted("kubectl-worker", "ZEEBE_GRPC_ADDRESS",
-                "grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500"), EnrollPolicy.WARNING)};
+                "grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500"), InstallNames.ENROLL_WARNING)};
         // the API server puts "Validation failed for ValidatingAdmissionPolicy '<name>' with binding '<name>': " in front
         String ours = "zeebe-ambient-enforcer: enrolled in ambient: ";
-        assertTrue(stderr[0].contains("Warning: Validation failed for ValidatingAdmissionPolicy '" + EnrollPolicy.WARNING + "'"), stderr[0]);
+        assertTrue(stderr[0].contains("Warning: Validation failed for ValidatingAdmissionPolicy '" + InstallNames.ENROLL_WARNING + "'"), stderr[0]);
         assertTrue(stderr[0].contains(ours + "env ZEEBE_GRPC_ADDRESS -> camunda/camunda-zeebe-gateway-grpc:26500"), stderr[0]);
         String longName = "A_VERY_LONG_SETTING_NAME_" + "X".repeat(300);
         String longStderr = kubectlCreate(NS, POD.formatted("kubectl-long", longName, "grpc://camunda-zeebe-gateway-grpc.camunda.svc:26500"));
@@ -158,58 +157,58 @@ class EnrollPolicyTest {
     }
 
     /**
-     * On by default: the base (and so every overlay) ships the policy, its binding and the warning policy, and the API
-     * server accepts them; {@code components/without-enroll-policy} (clusters older than 1.36) takes exactly those
-     * (and the bypass warning) out and leaves everything else as it was.
+     * The base (and so every overlay) works on 1.30-1.35: it has none of the policy's objects; {@code components/enroll-policy}
+     * (1.36+) adds exactly the policy, its binding and the warning policies, the API server accepts them, and everything
+     * else stays as it was.
      */
     @Test
-    void theBaseShipsThePolicyAndTheComponentLeavesItOut() throws Exception {
+    void theBaseLeavesThePolicyToTheComponent() throws Exception {
         List<HasMetadata> base = cluster.render("overlays/cert-manager");
-        List<String> ours = base.stream().filter(o -> o.getMetadata().getName().startsWith(EnrollPolicy.NAME))
-                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
-        assertEquals(List.of("MutatingAdmissionPolicy " + EnrollPolicy.NAME, "MutatingAdmissionPolicyBinding " + EnrollPolicy.NAME,
-                "ValidatingAdmissionPolicy " + EnrollPolicy.BYPASS_WARNING, "ValidatingAdmissionPolicy " + EnrollPolicy.WARNING,
-                "ValidatingAdmissionPolicyBinding " + EnrollPolicy.BYPASS_WARNING, "ValidatingAdmissionPolicyBinding " + EnrollPolicy.WARNING),
-                ours);
-        for (HasMetadata o : base) {
-            if (o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) {
-                assertEquals(o.getMetadata().getName(), admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts()
-                        .serverSideApply().getMetadata().getName());
-            }
-        }
-        Path dir = Path.of("target", "without-enroll-policy-kustomization");
+        assertEquals(List.of(), base.stream().filter(o -> o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY)).toList());
+        Path dir = Path.of("target", "enroll-policy-kustomization");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("kustomization.yaml"), """
                 apiVersion: kustomize.config.k8s.io/v1beta1
                 kind: Kustomization
                 resources: [../../webhook-config/overlays/cert-manager]
-                components: [../../webhook-config/components/without-enroll-policy]
+                components: [../../webhook-config/components/enroll-policy]
                 """);
-        List<HasMetadata> without = cluster.render(dir);
-        List<HasMetadata> expected = base.stream().filter(o -> !o.getMetadata().getName().startsWith(EnrollPolicy.NAME)).toList();
-        assertEquals(expected.size(), without.size(), "only the policy's objects are left out");
-        assertEquals(expected, without, "everything else unchanged");
+        List<HasMetadata> with = cluster.render(dir);
+        List<String> ours = with.stream().filter(o -> o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY))
+                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
+        assertEquals(List.of("MutatingAdmissionPolicy " + InstallNames.ENROLL_POLICY, "MutatingAdmissionPolicyBinding " + InstallNames.ENROLL_POLICY,
+                "ValidatingAdmissionPolicy " + InstallNames.BYPASS_WARNING, "ValidatingAdmissionPolicy " + InstallNames.ENROLL_WARNING,
+                "ValidatingAdmissionPolicyBinding " + InstallNames.BYPASS_WARNING, "ValidatingAdmissionPolicyBinding " + InstallNames.ENROLL_WARNING),
+                ours);
+        for (HasMetadata o : with) {
+            if (o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY)) {
+                assertEquals(o.getMetadata().getName(), admin.resource(o).dryRun().fieldManager("enforcer-tests").forceConflicts()
+                        .serverSideApply().getMetadata().getName());
+            }
+        }
+        List<HasMetadata> rest = with.stream().filter(o -> !o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY)).toList();
+        assertEquals(base, rest, "everything else unchanged");
     }
 
     /**
      * A literal client of the chart's own Service is told it bypasses the waypoint, and what to use instead, by the
      * API server (no webhook registered for this namespace); with bind-chart-service (its clients are enrolled then)
-     * the rendering and the shipped component both leave that warning out.
+     * the chart leaves that warning out.
      */
     @Test
     void aChartServiceClientIsToldItBypassesTheWaypoint() throws Exception {
         String ours = "zeebe-ambient-enforcer: bypasses the waypoint (no per-request balancing): camunda-zeebe-gateway.camunda:26500; "
                 + "point it at camunda-zeebe-gateway-grpc.camunda:26500";
         String[] stderr = {createUntilWarned("chart-client", POD.formatted("chart-client", "ZEEBE_ADDRESS",
-                "http://camunda-zeebe-gateway.camunda.svc:26500"), EnrollPolicy.BYPASS_WARNING)};
-        assertTrue(stderr[0].contains("ValidatingAdmissionPolicy '" + EnrollPolicy.BYPASS_WARNING + "'"), stderr[0]);
+                "http://camunda-zeebe-gateway.camunda.svc:26500"), InstallNames.BYPASS_WARNING)};
+        assertTrue(stderr[0].contains("ValidatingAdmissionPolicy '" + InstallNames.BYPASS_WARNING + "'"), stderr[0]);
         assertTrue(stderr[0].contains(ours), stderr[0]);
         assertNull(labels(admin.pods().inNamespace(NS).withName("chart-client").get()).get(MODE), "not enrolled");
         // not for a target's client, nor for an address in the chart Service's look-alikes
         for (String[] other : new String[][] {{"target-client", "camunda-zeebe-gateway-grpc.camunda:26500"},
                 {"other-port", "camunda-zeebe-gateway.camunda:9600"}, {"other-ns", "camunda-zeebe-gateway.other:26500"}}) {
             String out = kubectlCreate(NS, POD.formatted(other[0], "ZEEBE_ADDRESS", other[1]));
-            assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), other[1] + ": " + out);
+            assertTrue(!out.contains(InstallNames.BYPASS_WARNING), other[1] + ": " + out);
         }
 
         // in a sidecar-injected namespace the sidecar balances per request: no such warning
@@ -218,17 +217,11 @@ class EnrollPolicyTest {
         injectedLabels.put("istio-injection", "enabled");
         cluster.namespace(injected, injectedLabels);
         String out = kubectlCreate(injected, POD.formatted("chart-client", "ZEEBE_ADDRESS", "camunda-zeebe-gateway.camunda:26500"));
-        assertTrue(!out.contains(EnrollPolicy.BYPASS_WARNING), out);
+        assertTrue(!out.contains(InstallNames.BYPASS_WARNING), out);
 
-        var bound = TestConfig.with(Map.of("enforcer.bootstrap.bind-chart-service", "true"));
-        String rendered = EnrollPolicy.render(bound);
-        assertTrue(!rendered.contains(EnrollPolicy.BYPASS_WARNING), "bind-chart-service: no bypass warning rendered");
-        List<String> renderedNames = admin.load(new ByteArrayInputStream(rendered.getBytes(StandardCharsets.UTF_8))).items().stream()
-                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
-        List<String> shippedNames = cluster.render("overlays/bind-chart-service").stream()
-                .filter(o -> o.getMetadata().getName().startsWith(EnrollPolicy.NAME))
-                .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
-        assertEquals(renderedNames, shippedNames, "components/bind-chart-service leaves out what the rendering leaves out");
+        String rendered = dev.zeebeambient.enforcer.testsupport.Chart.enrollPolicy("--set", "enforcer.bootstrap.bindChartService=true");
+        assertTrue(!rendered.contains(InstallNames.BYPASS_WARNING), "bind-chart-service: no bypass warning rendered");
+        assertTrue(rendered.contains(InstallNames.ENROLL_WARNING), "the rest of the enroll policy is rendered");
     }
 
     /** The corpus (src/test/resources/corpus): every pod shape the tests know, every address form and look-alike. */
@@ -432,12 +425,12 @@ class EnrollPolicyTest {
     /** Another configuration (target, opt-in label): the rendered policy follows it through the API server. */
     @Test
     void anotherConfigurationRendersAPolicyThatFollowsIt() throws Exception {
-        var config = TestConfig.with(Map.of("enforcer.targets", "zeebe-prod/gw-grpc:26600",
-                "enforcer.namespace-opt-in-label", "platform.example.com/zeebe=on"));
+        String other = dev.zeebeambient.enforcer.testsupport.Chart.enrollPolicy("--set", "enforcer.targets={zeebe-prod/gw-grpc:26600}",
+                "--set", "enforcer.namespaceOptInLabel=platform.example.com/zeebe=on");
         String ns = "enroll-policy-other";
         cluster.namespace(ns, Map.of("platform.example.com/zeebe", "on"));
         try {
-            install(EnrollPolicy.render(config));
+            install(other);
             Eventually.await(() -> "policy".equals(annotations(admin.pods().inNamespace(ns).resource(client("p", "GW", "gw-grpc.zeebe-prod:26600"))
                     .dryRun().create()).get(BY)), 30, "the other policy in force");
             Pod p = admin.pods().inNamespace(ns).resource(client("p", "GW", "grpc://gw-grpc.zeebe-prod.svc:26600")).dryRun().create();

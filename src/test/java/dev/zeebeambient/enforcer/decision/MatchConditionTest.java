@@ -303,23 +303,26 @@ class MatchConditionTest {
     static final java.nio.file.Path SHIPPED = java.nio.file.Path.of("webhook-config/base/mutatingwebhook.yaml");
 
     /**
-     * The shipped expression is the configuration defaults' rendering (InstallManifestTest rewrites the file),
-     * and another configuration renders another one (its namespaces, its enroll key).
+     * The shipped webhook is the chart's (InstallFilesTest keeps webhook-config/base equal to it), and another configuration
+     * renders another expression (its namespaces, its enroll key).
      */
     @Test
-    void theShippedConditionIsRenderedFromTheConfiguration() throws Exception {
-        String rendered = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.defaults());
+    void theShippedConditionIsTheChartsForTheConfiguration() throws Exception {
         var hook = k8s.getKubernetesSerialization().unmarshal(java.nio.file.Files.readString(SHIPPED),
                 io.fabric8.kubernetes.api.model.admissionregistration.v1.MutatingWebhookConfiguration.class).getWebhooks().get(0);
-        assertEquals(rendered, hook.getMatchConditions().get(0).getExpression().replaceAll("\\s+", " "),
-                "generated from the configuration: mvn test -Dtest=InstallManifestTest -Dinstall.update=true rewrites it");
-        String other = dev.zeebeambient.enforcer.install.WebhookMatchCondition.expression(TestConfig.with(Map.of(
-                "enforcer.targets", "zeebe-prod/gw-grpc:26600", "enforcer.pod-enroll-key", "platform.example.com/zeebe",
-                "enforcer.detection.known-gateway-services", "legacy/zeebe:26500")));
+        assertEquals(condition(), hook.getMatchConditions().get(0).getExpression().replaceAll("\\s+", " "));
+        String other = condition("--set", "enforcer.targets={zeebe-prod/gw-grpc:26600}", "--set", "enforcer.podEnrollKey=platform.example.com/zeebe",
+                "--set", "enforcer.knownGatewayServices={legacy/zeebe:26500}");
         assertTrue(other.startsWith("request.namespace == 'zeebe-prod' ||"), other);
         assertTrue(other.contains("x.lowerAscii().contains('legacy') || x.lowerAscii().contains('zeebe-prod')"), other);
         assertTrue(other.contains("'platform.example.com/zeebe' in object.metadata.labels"), other);
         assertFalse(other.contains("'camunda'"), other);
+    }
+
+    static String condition(String... args) throws Exception {
+        return dev.zeebeambient.enforcer.testsupport.Chart.objects(args).stream()
+                .filter(o -> o.path("kind").asText().equals("MutatingWebhookConfiguration")).findFirst().orElseThrow()
+                .path("webhooks").path(0).path("matchConditions").path(0).path("expression").asText().replaceAll("\\s+", " ");
     }
 
     /**

@@ -14,10 +14,10 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The shipped alerts ({@code webhook-config/components/alerts/prometheusrule.yaml}) and the promtool built for them. */
+/** The shipped alerts ({@code the chart's files/prometheusrule.yaml; components/alerts is generated from it}) and the promtool built for them. */
 public final class AlertRules {
 
-    public static final Path FILE = Paths.get("webhook-config", "components", "alerts", "prometheusrule.yaml");
+    public static final Path FILE = Paths.get("webhook-config", "helm", "zeebe-ambient-enforcer", "files", "prometheusrule.yaml");
     public static final YAMLMapper YAML = new YAMLMapper();
 
     private AlertRules() {
@@ -50,7 +50,7 @@ public final class AlertRules {
         return names;
     }
 
-    public static final Path DASHBOARD = Paths.get("webhook-config", "components", "dashboard", "zeebe-ambient-enforcer.json");
+    public static final Path DASHBOARD = Paths.get("webhook-config", "helm", "zeebe-ambient-enforcer", "files", "dashboard.json");
 
     /** Metric names the dashboard's queries read (ours, the JVM's and the process'). */
     public static Set<String> dashboardMetricNames() throws IOException {

@@ -1,6 +1,6 @@
 package dev.zeebeambient.enforcer.testsupport;
 
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -13,7 +13,7 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The in-API-server enroll policy (shipped in {@code webhook-config/base}) in the shared test API server:
+ * The in-API-server enroll policy (shipped as {@code webhook-config/components/enroll-policy}) in the shared test API server:
  * installed (as a platform team applies a static manifest, admin) by the tests that need it, and removed
  * again, waiting until the API server no longer applies it, because the other tests put the webhook's
  * decisions under test and need it to see every pod. (The enforcer's identity, installed from the base
@@ -21,7 +21,7 @@ import java.util.List;
  */
 public final class EnrollPolicies {
 
-    public static final Path SHIPPED = Path.of("webhook-config/base/enroll-policy.yaml");
+    public static final Path SHIPPED = Path.of("webhook-config/components/enroll-policy/resources.yaml");
 
     private EnrollPolicies() {
     }
@@ -36,24 +36,24 @@ public final class EnrollPolicies {
     /** The shipped component, in force in {@code namespace} (opted in) when this returns. */
     public static void installShipped(String namespace) throws IOException {
         install(Files.readString(SHIPPED));
-        Eventually.await(() -> EnrollPolicy.ORIGIN.equals(probe(namespace)), 30, "the API server applies the enroll policy");
+        Eventually.await(() -> dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(probe(namespace)), 30, "the API server applies the enroll policy");
     }
 
     public static void remove(String namespace) {
         delete();
-        Eventually.await(() -> !EnrollPolicy.ORIGIN.equals(probe(namespace)), 30, "the enroll policy no longer applied");
+        Eventually.await(() -> !dev.zeebeambient.enforcer.enrollment.Origin.POLICY.tag().equals(probe(namespace)), 30, "the enroll policy no longer applied");
     }
 
     /** Deletes the policy, its binding and the warning policy with its binding (the API server drops them asynchronously). */
     public static void delete() {
         KubernetesClient admin = KubeTestCluster.get().client();
-        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding").withName(EnrollPolicy.NAME)
+        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding").withName(InstallNames.ENROLL_POLICY)
                 .delete();
-        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(EnrollPolicy.NAME).delete();
-        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.WARNING).delete();
-        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.WARNING).delete();
-        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(EnrollPolicy.BYPASS_WARNING).delete();
-        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(EnrollPolicy.BYPASS_WARNING).delete();
+        admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy").withName(InstallNames.ENROLL_POLICY).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(InstallNames.ENROLL_WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(InstallNames.ENROLL_WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicyBindings().withName(InstallNames.BYPASS_WARNING).delete();
+        admin.admissionRegistration().v1().validatingAdmissionPolicies().withName(InstallNames.BYPASS_WARNING).delete();
     }
 
     /** Who enrolls a literal client in a dry run in {@code namespace}. */

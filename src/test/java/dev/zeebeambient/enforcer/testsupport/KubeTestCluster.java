@@ -10,7 +10,7 @@ import io.fabric8.kubernetes.client.KubernetesClientBuilder;
 
 import io.fabric8.kubernetes.api.model.authentication.TokenRequestBuilder;
 
-import dev.zeebeambient.enforcer.install.EnrollPolicy;
+import dev.zeebeambient.enforcer.install.InstallNames;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -175,7 +175,7 @@ public final class KubeTestCluster {
                 List<HasMetadata> identity = new ArrayList<>();
                 for (HasMetadata o : render(kustomization)) {
                     // the enroll warning policy is enrollment, not identity: EnrollPolicies installs it with its policy
-                    if (IDENTITY_KINDS.contains(o.getKind()) && !o.getMetadata().getName().startsWith(EnrollPolicy.NAME)) {
+                    if (IDENTITY_KINDS.contains(o.getKind()) && !o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY)) {
                         identity.add(o);
                     }
                 }

@@ -37,6 +37,11 @@ public final class TestPki {
         Files.writeString(cert(), server.certificatePem() + ca.certificatePem());
         Files.writeString(key(), server.keyPem()); // PKCS#8, the form Vert.x reads
         Files.writeString(dir.resolve("ca.crt"), ca.certificatePem());
+        // deleteOnExit runs in reverse order of registration: the files, then the directory registered above (a JVM used
+        // to leave one enforcer-test-pki* directory per test JVM behind)
+        for (Path f : List.of(cert(), key(), dir.resolve("ca.crt"))) {
+            f.toFile().deleteOnExit();
+        }
     }
 
     public static synchronized TestPki get() {

@@ -1,8 +1,9 @@
 package dev.zeebeambient.enforcer.install;
 
+import dev.zeebeambient.enforcer.testsupport.Chart;
 import dev.zeebeambient.enforcer.testsupport.Eventually;
+import dev.zeebeambient.enforcer.testsupport.InstallFiles;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
-import dev.zeebeambient.enforcer.testsupport.TestConfig;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.PodBuilder;
@@ -25,27 +26,63 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * webhook-config/base's files that repeat the configuration are its rendering ({@link InstallManifest}); another
- * configuration renders a base the real API server accepts, whose webhook, policies and Roles follow it.
+ * The chart is the one author of the install: {@code files/constants.json} is written from the enforcer's classes, the
+ * kustomize base and components are {@code helm template} output ({@link InstallFiles}); one switch,
+ * {@code -Dinstall.refresh=true}, rewrites all of them, and without it any difference fails with a unified diff. Another
+ * configuration renders objects the real API server accepts, whose webhook, policies and Roles follow it.
  */
-class InstallManifestTest {
+class InstallFilesTest {
 
-    static final Path BASE = Path.of("webhook-config", "base");
+    static final Path CONSTANTS = Path.of("webhook-config", "helm", "zeebe-ambient-enforcer", "files", "constants.json");
 
-    /** The checked-in base is the defaults' rendering; {@code -Dinstall.update=true} rewrites it. */
     @Test
-    void theBaseIsTheDefaultsRendering() throws IOException {
-        var defaults = TestConfig.defaults();
-        if (Boolean.getBoolean("install.update")) {
-            InstallManifest.write(defaults, BASE);
+    void everyGeneratedFileIsCurrent() throws Exception {
+        boolean refresh = Boolean.getBoolean("install.refresh");
+        List<String> stale = new ArrayList<>();
+        // first: the chart renders everything else from it
+        check(CONSTANTS, ChartConstants.json(), refresh, stale);
+        Map<String, String> files = InstallFiles.render();
+        for (Map.Entry<String, String> f : files.entrySet()) {
+            check(InstallFiles.ROOT.resolve(f.getKey()), f.getValue(), refresh, stale);
         }
-        Map<String, String> rendered = InstallManifest.render(defaults);
-        assertEquals(List.of("mutatingwebhook.yaml", "pod-patch-policy.yaml", "rbac-bootstrap.yaml", "enroll-policy.yaml"),
-                List.copyOf(rendered.keySet()));
-        for (Map.Entry<String, String> f : rendered.entrySet()) {
-            assertEquals(f.getValue(), Files.readString(BASE.resolve(f.getKey())), f.getKey()
-                    + " is generated from the configuration: mvn test -Dtest=InstallManifestTest -Dinstall.update=true rewrites it");
+        // no generated directory keeps a file the chart no longer renders
+        List<Path> dirs = new ArrayList<>(List.of(InstallFiles.ROOT.resolve("base")));
+        InstallFiles.COMPONENTS.forEach(c -> dirs.add(InstallFiles.ROOT.resolve("components").resolve(c.name())));
+        for (Path dir : dirs) {
+            try (Stream<Path> list = Files.list(dir)) {
+                for (Path p : list.toList()) {
+                    String rel = InstallFiles.ROOT.relativize(p).toString();
+                    if (!files.containsKey(rel) && !rel.equals(InstallFiles.NAMESPACE_FILE)) {
+                        if (refresh) {
+                            Files.delete(p);
+                        } else {
+                            stale.add(p + " is not rendered by the chart any more: " + InstallFiles.REFRESH + " removes it");
+                        }
+                    }
+                }
+            }
         }
+        assertEquals("", String.join("\n", stale));
+    }
+
+    /** Compares (or, refreshing, writes) one generated file; a difference is reported as a unified diff. */
+    private static void check(Path path, String expected, boolean refresh, List<String> stale) throws Exception {
+        String actual = Files.exists(path) ? Files.readString(path) : null;
+        if (expected.equals(actual)) {
+            return;
+        }
+        if (refresh) {
+            Files.createDirectories(path.getParent());
+            Files.writeString(path, expected);
+            return;
+        }
+        Path want = Files.createDirectories(Path.of("target", "install-files")).resolve(path.toString().replace('/', '_'));
+        Files.writeString(want, expected);
+        Process diff = new ProcessBuilder("diff", "-u", actual == null ? "/dev/null" : path.toString(), want.toString())
+                .redirectErrorStream(true).start();
+        String out = new String(diff.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        diff.waitFor();
+        stale.add(path + " differs from what the chart renders (" + InstallFiles.REFRESH + " rewrites it):\n" + out);
     }
 
     /**
@@ -57,20 +94,13 @@ class InstallManifestTest {
     void anotherConfigurationRendersABaseThatFollowsIt() throws Exception {
         KubeTestCluster cluster = KubeTestCluster.get();
         KubernetesClient admin = cluster.client();
-        var config = TestConfig.with(Map.of("enforcer.targets", "zeebe-prod/gw-grpc:26600",
-                "enforcer.namespace-opt-in-label", "platform.example.com/zeebe=on",
-                "enforcer.pod-enroll-key", "platform.example.com/enroll",
-                "enforcer.reason-annotation", "platform.example.com/zeebe-reason",
-                "enforcer.bootstrap.waypoint-name", "zeebe-waypoint"));
-        Path dir = Path.of("target", "install-other-base");
-        try (Stream<Path> files = Files.list(BASE)) {
-            Files.createDirectories(dir);
-            for (Path f : files.toList()) {
-                Files.copy(f, dir.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        InstallManifest.write(config, dir);
-        List<HasMetadata> objects = new ArrayList<>(cluster.render(dir));
+        String rendered = Chart.template("--set", "enforcer.targets={zeebe-prod/gw-grpc:26600}",
+                "--set", "enforcer.namespaceOptInLabel=platform.example.com/zeebe=on",
+                "--set", "enforcer.podEnrollKey=platform.example.com/enroll",
+                "--set", "enforcer.reasonAnnotation=platform.example.com/zeebe-reason",
+                "--set", "enforcer.bootstrap.waypointName=zeebe-waypoint");
+        List<HasMetadata> objects = new ArrayList<>(admin.load(new java.io.ByteArrayInputStream(
+                rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8))).items());
         for (String ns : List.of("zeebe-prod", "camunda", "istio-system", "zeebe-ambient-enforcer")) {
             cluster.namespace(ns, Map.of());
         }
@@ -94,7 +124,10 @@ class InstallManifestTest {
         assertEquals(List.of("zeebe-waypoint"), role.getRules().get(1).getResourceNames());
         assertFalse(objects.stream().anyMatch(o -> o instanceof Role && "camunda".equals(o.getMetadata().getNamespace())),
                 "no Role in the default target's namespace");
-        String podPolicy = Files.readString(dir.resolve("pod-patch-policy.yaml"));
+        String podPolicy = Chart.objects("--set", "enforcer.namespaceOptInLabel=platform.example.com/zeebe=on",
+                "--set", "enforcer.reasonAnnotation=platform.example.com/zeebe-reason").stream()
+                .filter(o -> o.path("metadata").path("name").asText().equals("zeebe-ambient-enforcer-pod-patches")).findFirst().orElseThrow()
+                .path("spec").toString();
         assertTrue(podPolicy.contains("k.startsWith('platform.example.com/')") && podPolicy.contains("'platform.example.com/zeebe' in namespaceObject"),
                 podPolicy);
         assertFalse(podPolicy.contains("zeebe-ambient-enforcer.io/"), "no default annotation prefix or label left");
@@ -156,16 +189,16 @@ class InstallManifestTest {
     @Test
     void severalTargetsRenderPoliciesTheApiServerCompiles() throws Exception {
         KubernetesClient admin = KubeTestCluster.get().client();
-        var config = TestConfig.with(Map.of("enforcer.targets",
-                "camunda/camunda-zeebe-gateway-grpc:26500,c8-prod/c8-zeebe-gateway-grpc:26600,camunda/other-grpc:26500"));
         List<String> refused = new ArrayList<>();
         int applied = 0;
-        for (Map.Entry<String, String> f : InstallManifest.render(config).entrySet()) {
-            if (f.getKey().startsWith("rbac")) {
-                continue; // namespaced Roles in namespaces this test does not create; the policies are what CEL compiles
-            }
-            for (HasMetadata o : admin.load(new java.io.ByteArrayInputStream(f.getValue().getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+        String rendered = Chart.template("--set",
+                "enforcer.targets={camunda/camunda-zeebe-gateway-grpc:26500,c8-prod/c8-zeebe-gateway-grpc:26600,camunda/other-grpc:26500}");
+        {
+            for (HasMetadata o : admin.load(new java.io.ByteArrayInputStream(rendered.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
                     .items()) {
+                if (!o.getKind().contains("Admission") && !o.getKind().equals("MutatingWebhookConfiguration")) {
+                    continue; // the policies and the webhook are what CEL compiles; the Roles live in namespaces this test does not create
+                }
                 HelmChartTest.dryRunName(o);
                 try {
                     admin.resource(o).dryRun().create();
@@ -181,11 +214,15 @@ class InstallManifestTest {
 
     /** Audit mode changes nothing: no enrolling policy is rendered (it would label pods inside the API server); the bypass warning stays. */
     @Test
-    void auditModeRendersNoEnrollingPolicy() {
-        String audit = InstallManifest.render(TestConfig.with(Map.of("enforcer.audit", "true"))).get("enroll-policy.yaml");
-        assertFalse(audit.contains("kind: MutatingAdmissionPolicy"), audit);
-        assertFalse(audit.contains("name: " + EnrollPolicy.WARNING + "\n"), audit);
-        assertTrue(audit.contains("name: " + EnrollPolicy.BYPASS_WARNING), audit);
-        assertTrue(InstallManifest.render(TestConfig.defaults()).get("enroll-policy.yaml").contains("kind: MutatingAdmissionPolicy"));
+    void auditModeRendersNoEnrollingPolicy() throws Exception {
+        List<String> audit = enrollObjects("--set", "enforcer.mode=audit");
+        assertEquals(List.of("ValidatingAdmissionPolicy/" + InstallNames.BYPASS_WARNING,
+                "ValidatingAdmissionPolicyBinding/" + InstallNames.BYPASS_WARNING), audit, "only the bypass warning: a warning changes nothing");
+        assertTrue(enrollObjects().contains("MutatingAdmissionPolicy/" + InstallNames.ENROLL_POLICY));
+    }
+
+    static List<String> enrollObjects(String... args) throws Exception {
+        return Chart.objects(args).stream().filter(o -> o.path("metadata").path("name").asText().startsWith(InstallNames.ENROLL_POLICY))
+                .map(o -> o.path("kind").asText() + "/" + o.path("metadata").path("name").asText()).sorted().toList();
     }
 }
