@@ -202,8 +202,8 @@ class HelmIT {
 
         // helm test: the hook's pod runs the image's check (here: the jar's) against the replica
         CompletableFuture<Helm.Result> test = CompletableFuture.supplyAsync(() -> call(() -> helm("test", RELEASE, "-n", NS, "--timeout", "120s")));
-        await(() -> admin.pods().inNamespace(NS).withName("zeebe-ambient-enforcer-test").get() != null, 60, "helm test creates its pod");
-        Pod testPod = admin.pods().inNamespace(NS).withName("zeebe-ambient-enforcer-test").get();
+        await(() -> admin.pods().inNamespace(NS).withName("zeebe-ambient-enforcer-check-webhook-and-bootstrap").get() != null, 60, "helm test creates its pod");
+        Pod testPod = admin.pods().inNamespace(NS).withName("zeebe-ambient-enforcer-check-webhook-and-bootstrap").get();
         List<String> args = testPod.getSpec().getContainers().get(0).getArgs();
         assertEquals(List.of("http://zeebe-ambient-enforcer." + NS + ".svc:9000", "https://zeebe-ambient-enforcer." + NS + ".svc:443",
                 "/etc/zeebe-ambient-enforcer/ca/ca.crt"), args);

@@ -3,7 +3,7 @@ package dev.zeebeambient.enforcer.admission;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectReader;
-import dev.zeebeambient.enforcer.backstop.PodProjection;
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import io.fabric8.kubernetes.api.model.ConfigMapVolumeSource;
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.EnvFromSource;

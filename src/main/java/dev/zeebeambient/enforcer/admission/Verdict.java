@@ -26,7 +26,7 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
     static final int MAX_WARNING = 119;
 
     /** The {@code decision} label of {@code zeebe_ambient_admission_requests_total}. */
-    public enum Kind implements dev.zeebeambient.enforcer.status.Tagged {
+    public enum Kind implements dev.zeebeambient.enforcer.tags.Tagged {
         ENROLL,
         WOULD_ENROLL,
         SKIP,

@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Decision;
 import io.fabric8.kubernetes.api.model.HasMetadata;

@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.bootstrap;
 
 /** What applying one desired object did. */
-public enum ApplyResult implements dev.zeebeambient.enforcer.status.Tagged {
+public enum ApplyResult implements dev.zeebeambient.enforcer.tags.Tagged {
     CREATED,
     UPDATED,
     /** converged: the API server treated the apply as a no-op */

@@ -25,7 +25,7 @@ public final class Cleanup {
     }
 
     /** What cleanup did to one object. */
-    public enum Result implements dev.zeebeambient.enforcer.status.Tagged {
+    public enum Result implements dev.zeebeambient.enforcer.tags.Tagged {
         /** ours alone: deleted */
         DELETED,
         /** not ours (or kept because it would be invalid without our fields) */

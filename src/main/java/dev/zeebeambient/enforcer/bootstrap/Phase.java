@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.bootstrap;
 
 /** Where the bootstrapper stands after a pass (as shown in {@code /status} and the health group). */
-public enum Phase implements dev.zeebeambient.enforcer.status.Tagged {
+public enum Phase implements dev.zeebeambient.enforcer.tags.Tagged {
     STARTING,
     WAITING_FOR_PRECONDITIONS,
     CONVERGED,

@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.enrollment;
 
 /** Who enrolled a pod: recorded in its {@code enrolled-by} annotation and the enrollments metric. */
-public enum Origin implements dev.zeebeambient.enforcer.status.Tagged {
+public enum Origin implements dev.zeebeambient.enforcer.tags.Tagged {
     /** the webhook, when the pod was created */
     ADMISSION,
     /** the backstop, on a running pod the webhook missed */

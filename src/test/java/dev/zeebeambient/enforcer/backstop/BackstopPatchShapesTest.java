@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.zeebeambient.enforcer.kube.DecisionService;

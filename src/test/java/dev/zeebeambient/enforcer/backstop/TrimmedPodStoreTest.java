@@ -1,5 +1,6 @@
 package dev.zeebeambient.enforcer.backstop;
 
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.fabric8.kubernetes.api.model.Pod;
 import org.junit.jupiter.api.Test;

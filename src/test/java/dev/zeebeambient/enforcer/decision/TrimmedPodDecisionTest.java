@@ -1,7 +1,7 @@
 package dev.zeebeambient.enforcer.decision;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.zeebeambient.enforcer.backstop.PodProjection;
+import dev.zeebeambient.enforcer.kube.PodProjection;
 import dev.zeebeambient.enforcer.backstop.TrimmedPodStore;
 import dev.zeebeambient.enforcer.detection.ResolvedSources;
 import dev.zeebeambient.enforcer.detection.SourceRef;

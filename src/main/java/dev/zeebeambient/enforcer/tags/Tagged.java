@@ -1,4 +1,4 @@
-package dev.zeebeambient.enforcer.status;
+package dev.zeebeambient.enforcer.tags;
 
 import com.fasterxml.jackson.annotation.JsonValue;
 

@@ -1,4 +1,4 @@
-package dev.zeebeambient.enforcer.backstop;
+package dev.zeebeambient.enforcer.kube;
 
 import io.fabric8.kubernetes.api.model.Container;
 import io.fabric8.kubernetes.api.model.ContainerBuilder;
