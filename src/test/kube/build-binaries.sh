@@ -21,6 +21,12 @@ etcd=$(modver go.etcd.io/etcd/server/v3)
 version=${k8s#v}
 arch=$(go env GOARCH)
 go_ok() { command -v go >/dev/null || { echo "build-binaries: Go is required (go.mod in $here)" >&2; exit 1; }; }
+# go_build <module dir> <Kubernetes version vX.Y.Z> <output dir> <packages...>: as Kubernetes' own build stamps its version
+go_build() {
+  local module=$1 v=$2 out=$3; shift 3
+  local n=${v#v}
+  (cd "$module" && go build -trimpath -ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$v -X k8s.io/component-base/version.gitMajor=${n%%.*} -X k8s.io/component-base/version.gitMinor=$(echo "$n" | cut -d. -f2)" -o "$out/" "$@")
+}
 
 bin="$cache/k8s/$version-linux-$arch"
 stamp="k8s=$k8s etcd=$etcd"
@@ -49,12 +55,38 @@ else
   [ -x "$bin/kube-apiserver" ] || targets="$targets k8s.io/kubernetes/cmd/kube-apiserver"
   [ -x "$bin/kubectl" ] || targets="$targets k8s.io/kubernetes/cmd/kubectl"
   if [ -n "${KUBEBUILDER_ASSETS:-}" ]; then targets="k8s.io/kubernetes/cmd/kubectl"; fi
-  (cd "$here" && go build -trimpath -ldflags="-s -w -X k8s.io/component-base/version.gitVersion=$k8s -X k8s.io/component-base/version.gitMajor=${version%%.*} -X k8s.io/component-base/version.gitMinor=$(echo "$version" | cut -d. -f2)" -o "$tmp/" $targets)
+  # shellcheck disable=SC2086 # a list of packages
+  go_build "$here" "$k8s" "$tmp" $targets
   mkdir -p "$bin"
   for f in "$tmp"/*; do mv -f "$f" "$bin/"; done
   [ -n "${KUBEBUILDER_ASSETS:-}" ] || echo "$stamp" > "$bin/.built-from"
   echo "build-binaries: built in $(( $(date +%s) - start )) s"
 fi
+
+# Older minors the product supports (one module per minor, v1.30/ ...): their kube-apiserver only, beside this
+# version's etcd and kubectl (OldestKubernetesIT starts them; kubectl warns about the skew, which is fine).
+main_bin=$bin
+for module in "$here"/v*/; do
+  [ -f "$module/go.mod" ] || continue
+  old=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$module/go.mod"); [ -n "$old" ] || old=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3; exit }' "$module/go.mod")
+  oldv=${old#v}
+  obin="$cache/k8s/$oldv-linux-$arch"
+  if [ -x "$obin/kube-apiserver" ] && [ "$(cat "$obin/.built-from" 2>/dev/null)" = "k8s=$old" ]; then
+    echo "build-binaries: kube-apiserver $old present in $obin"
+  else
+    go_ok
+    echo "build-binaries: building kube-apiserver $old from the Go module proxy into $obin (several minutes, once)"
+    start=$(date +%s)
+    otmp=$(mktemp -d "$cache/.build.XXXXXX")
+    go_build "$module" "$old" "$otmp" k8s.io/kubernetes/cmd/kube-apiserver
+    mkdir -p "$obin"
+    mv -f "$otmp/kube-apiserver" "$obin/"
+    rm -rf "$otmp"
+    echo "k8s=$old" > "$obin/.built-from"
+    echo "build-binaries: built kube-apiserver $old in $(( $(date +%s) - start )) s"
+  fi
+  ln -sf "$main_bin/etcd" "$main_bin/kubectl" "$obin/"
+done
 
 cat > "$cache/zeebe-ambient-enforcer.properties" <<PROPS
 kube.version=$version

@@ -6,6 +6,7 @@ import dev.zeebeambient.enforcer.config.EnforcerConfig;
 import dev.zeebeambient.enforcer.decision.Rules;
 import dev.zeebeambient.enforcer.testsupport.Chart;
 import dev.zeebeambient.enforcer.testsupport.Helm;
+import dev.zeebeambient.enforcer.testsupport.StubCrds;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
 import io.fabric8.kubernetes.api.model.HasMetadata;
@@ -285,11 +286,12 @@ class HelmChartTest {
         // NOTES, against the suite's API server (its discovery serves the kind)
         StubCrds.install(KubeTestCluster.get().client()); // cert-manager's kinds, for the default TLS mode
         Map<String, String> kubeconfig = Map.of("KUBECONFIG", KubeTestCluster.get().kubeconfig().toAbsolutePath().toString());
-        Helm.Result current = Helm.run(kubeconfig, List.of("install", "notes", Helm.CHART.toString(), "-n", NS, "--dry-run=server"));
+        Helm.Result current = Helm.run(kubeconfig, List.of("install", "notes", Helm.CHART.toString(), "-n", NS, "--dry-run=server",
+                "--take-ownership")); // other tests' installs of the base own the names; a dry run changes nothing
         assertEquals(0, current.exit(), current.output());
         assertTrue(current.output().contains("Admission path: the enroll policy (MutatingAdmissionPolicy) enrolls"), current.output());
         Helm.Result off = Helm.run(kubeconfig, List.of("install", "notes", Helm.CHART.toString(), "-n", NS, "--dry-run=server",
-                "--set", "enforcer.enrollPolicy=false"));
+                "--take-ownership", "--set", "enforcer.enrollPolicy=false"));
         assertEquals(0, off.exit(), off.output());
         assertTrue(off.output().contains("Admission path: the webhook decides every pod (the enroll policy is off)"), off.output());
     }
@@ -437,36 +439,6 @@ class HelmChartTest {
         if (!expected.equals(actual)) {
             fail(what + " differs:\n--- expected\n" + Helm.YAML.writeValueAsString(expected) + "--- actual\n"
                     + Helm.YAML.writeValueAsString(actual));
-        }
-    }
-
-    /** Minimal CRDs for the kinds the chart can render beyond Kubernetes' and Istio's (cert-manager, Prometheus Operator). */
-    static final class StubCrds {
-        static void install(KubernetesClient admin) {
-            for (String[] c : List.of(new String[] {"cert-manager.io", "Certificate", "certificates"},
-                    new String[] {"cert-manager.io", "Issuer", "issuers"},
-                    new String[] {"monitoring.coreos.com", "ServiceMonitor", "servicemonitors"},
-                    new String[] {"monitoring.coreos.com", "PodMonitor", "podmonitors"},
-                    new String[] {"monitoring.coreos.com", "PrometheusRule", "prometheusrules"})) {
-                String name = c[2] + "." + c[0];
-                Map<String, Object> schema = Map.of("type", "object", "x-kubernetes-preserve-unknown-fields", true);
-                GenericKubernetesResource crd = new io.fabric8.kubernetes.api.model.GenericKubernetesResourceBuilder()
-                        .withApiVersion("apiextensions.k8s.io/v1").withKind("CustomResourceDefinition")
-                        .withNewMetadata().withName(name).endMetadata()
-                        .addToAdditionalProperties("spec", Map.of("group", c[0], "scope", "Namespaced",
-                                "names", Map.of("kind", c[1], "plural", c[2], "singular", c[1].toLowerCase(java.util.Locale.ROOT)),
-                                "versions", List.of(Map.of("name", "v1", "served", true, "storage", true,
-                                        "schema", Map.of("openAPIV3Schema", schema)))))
-                        .build();
-                admin.resource(crd).fieldManager("helm-chart-test").forceConflicts().serverSideApply();
-                admin.apiextensions().v1().customResourceDefinitions().withName(name).waitUntilCondition(x -> x != null
-                        && x.getStatus() != null && x.getStatus().getConditions() != null && x.getStatus().getConditions().stream()
-                                .anyMatch(k -> "Established".equals(k.getType()) && "True".equals(k.getStatus())),
-                        60, java.util.concurrent.TimeUnit.SECONDS);
-            }
-        }
-
-        private StubCrds() {
         }
     }
 

@@ -26,6 +26,7 @@ import java.util.regex.Pattern;
 public final class FaultCluster implements AutoCloseable {
 
     private final Path bin;
+    private final Path apiServerBinary;
     private final Path certDir;
     private final Path dataDir;
     private final int etcdPort;
@@ -37,8 +38,14 @@ public final class FaultCluster implements AutoCloseable {
     private Process apiserver;
 
     public FaultCluster() throws Exception {
+        this(KubeTestCluster.get().kubectl().getParent().resolve("kube-apiserver"));
+    }
+
+    /** With another kube-apiserver binary (an older minor, built by src/test/kube/build-binaries.sh) on this build's etcd. */
+    public FaultCluster(Path kubeApiServer) throws Exception {
         KubeTestCluster main = KubeTestCluster.get();
         bin = main.kubectl().getParent();
+        apiServerBinary = kubeApiServer;
         certDir = Paths.get(System.getenv().getOrDefault("KUBE_API_TEST_DIR",
                 Paths.get(System.getProperty("user.home"), ".kube_api_test").toString()));
         dataDir = Files.createTempDirectory("fault-etcd");
@@ -86,7 +93,7 @@ public final class FaultCluster implements AutoCloseable {
     private void startApiServer() throws IOException {
         Path log = Files.createDirectories(Paths.get("target", "fault")).resolve("kube-apiserver.log");
         String key = certDir.resolve("apiserver.key").toString();
-        List<String> cmd = new ArrayList<>(List.of(bin.resolve("kube-apiserver").toString(), "--cert-dir", certDir.toString(),
+        List<String> cmd = new ArrayList<>(List.of(apiServerBinary.toString(), "--cert-dir", certDir.toString(),
                 "--secure-port", Integer.toString(apiPort), "--etcd-servers", "http://127.0.0.1:" + etcdPort,
                 "--authorization-mode", "RBAC", "--service-account-issuer", "https://localhost",
                 "--service-account-signing-key-file", key, "--service-account-key-file", key,
