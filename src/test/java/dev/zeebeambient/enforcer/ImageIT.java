@@ -119,9 +119,10 @@ class ImageIT {
     void runAndCheck(KubeTestCluster cluster, String kustomization, ImageRun.Options options, String webhook) throws Exception {
         KubernetesClient admin = cluster.client();
         Deployment deployment = deployment(cluster, kustomization);
+        List<HasMetadata> rendered = cluster.render(kustomization);
         admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName(LEASE).delete();
         int https = ImageRun.freePort();
-        ImageRun.Options o = options.withHostPort("https", https);
+        ImageRun.Options o = options.withHostPort("https", https).withConfigMapsOf(rendered);
         // With the test CA the webhook is registered first. With self-managed TLS it is registered once the
         // pod is ready, as a cluster's Service would route to it: before, the API server could call the
         // not-ready pod in the middle of its switch from the placeholder to the Secret's certificate, and

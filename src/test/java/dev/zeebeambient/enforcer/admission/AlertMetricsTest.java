@@ -67,5 +67,11 @@ class AlertMetricsTest {
         assertEquals(0, AdmissionEndpointTest.metric("zeebe_ambient_bypassing_clients "), 0.0);
         double left = AdmissionEndpointTest.metric("zeebe_ambient_tls_certificate_expiry_seconds ");
         assertTrue(left > 3600 && left <= 86400, "seconds left on the 1-day test certificate: " + left);
+        // the comparison with the installed admission objects ran (as the ServiceAccount: readable, not forbidden)
+        Eventually.await(() -> Endpoints.management().get("/status").then().extract().asString().contains("\"checkedAt\""), 30,
+                "/status reports the configuration check");
+        String status = Endpoints.management().get("/status").then().statusCode(200).extract().asString();
+        assertTrue(status.contains("\"matchesInstalledObjects\"") && !status.contains("forbidden"), status);
+        assertTrue(AdmissionEndpointTest.metric("zeebe_ambient_configuration_differences ") >= 0);
     }
 }

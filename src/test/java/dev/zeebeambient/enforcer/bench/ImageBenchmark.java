@@ -116,7 +116,7 @@ public final class ImageBenchmark {
         KubernetesClient k8s = cluster.client();
         k8s.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-leader").delete();
         TestPki pki = TestPki.get();
-        ImageRun.Options o = ImageRun.Options.of("bench-image", KubeTestCluster.SA_NAMESPACE)
+        ImageRun.Options o = ImageRun.Options.of("bench-image", KubeTestCluster.SA_NAMESPACE).withConfigMapsOf(cluster.render("base"))
                 .withSecret("zeebe-ambient-enforcer-tls", Map.of("tls.crt", Files.readAllBytes(pki.cert()),
                         "tls.key", Files.readAllBytes(pki.key())));
         // a variant: JVM flags (JAVA_OPTS), "env:NAME=VALUE" tokens (the container's env), "image:REF" (another image)

@@ -65,37 +65,51 @@ public final class ImageRun implements EnforcerProcess {
         this.tempDirs = tempDirs;
     }
 
-    /** What a test adds to the Deployment's pod: contents of Secret volumes, env, host ports, mounts. */
+    /**
+     * What a test adds to the Deployment's pod: contents of Secret volumes and of the ConfigMaps its env comes from
+     * ({@code envFrom}), env, host ports, mounts.
+     */
     public record Options(String podName, String namespace, Map<String, Map<String, byte[]>> secrets, Map<String, String> env,
-            Map<String, Integer> hostPorts, List<String> extraPodmanArgs) {
+            Map<String, Integer> hostPorts, List<String> extraPodmanArgs, Map<String, Map<String, String>> configMaps) {
 
         public static Options of(String podName, String namespace) {
-            return new Options(podName, namespace, Map.of(), Map.of(), Map.of(), List.of());
+            return new Options(podName, namespace, Map.of(), Map.of(), Map.of(), List.of(), Map.of());
         }
 
         public Options withSecret(String secretName, Map<String, byte[]> files) {
             Map<String, Map<String, byte[]>> s = new LinkedHashMap<>(secrets);
             s.put(secretName, files);
-            return new Options(podName, namespace, s, env, hostPorts, extraPodmanArgs);
+            return new Options(podName, namespace, s, env, hostPorts, extraPodmanArgs, configMaps);
+        }
+
+        /** The ConfigMaps of a rendering (the one the Deployment came from): what its {@code envFrom} reads. */
+        public Options withConfigMapsOf(List<? extends io.fabric8.kubernetes.api.model.HasMetadata> rendered) {
+            Map<String, Map<String, String>> c = new LinkedHashMap<>(configMaps);
+            for (var o : rendered) {
+                if (o instanceof io.fabric8.kubernetes.api.model.ConfigMap cm && cm.getData() != null) {
+                    c.put(cm.getMetadata().getName(), cm.getData());
+                }
+            }
+            return new Options(podName, namespace, secrets, env, hostPorts, extraPodmanArgs, c);
         }
 
         public Options withEnv(Map<String, String> more) {
             Map<String, String> e = new LinkedHashMap<>(env);
             e.putAll(more);
-            return new Options(podName, namespace, secrets, e, hostPorts, extraPodmanArgs);
+            return new Options(podName, namespace, secrets, e, hostPorts, extraPodmanArgs, configMaps);
         }
 
         /** Publish the named container port on this host port (default: a free one). */
         public Options withHostPort(String portName, int hostPort) {
             Map<String, Integer> p = new LinkedHashMap<>(hostPorts);
             p.put(portName, hostPort);
-            return new Options(podName, namespace, secrets, env, p, extraPodmanArgs);
+            return new Options(podName, namespace, secrets, env, p, extraPodmanArgs, configMaps);
         }
 
         public Options withPodmanArgs(String... args) {
             List<String> a = new ArrayList<>(extraPodmanArgs);
             a.addAll(List.of(args));
-            return new Options(podName, namespace, secrets, env, hostPorts, a);
+            return new Options(podName, namespace, secrets, env, hostPorts, a, configMaps);
         }
     }
 
@@ -126,6 +140,18 @@ public final class ImageRun implements EnforcerProcess {
         }
         if (pod.getTerminationGracePeriodSeconds() != null) {
             cmd.add("--stop-timeout=" + pod.getTerminationGracePeriodSeconds());
+        }
+        // envFrom first (the kubelet lets env override it): ConfigMaps only, as the Deployment uses them
+        for (var from : c.getEnvFrom() == null ? List.<io.fabric8.kubernetes.api.model.EnvFromSource>of() : c.getEnvFrom()) {
+            if (from.getConfigMapRef() == null || from.getPrefix() != null) {
+                throw new IllegalStateException("ImageRun: envFrom is not translated: " + from);
+            }
+            Map<String, String> data = o.configMaps().get(from.getConfigMapRef().getName());
+            if (data == null) {
+                throw new IllegalStateException("ImageRun: no contents given for ConfigMap " + from.getConfigMapRef().getName()
+                        + " (Options.withConfigMapsOf the rendering)");
+            }
+            data.forEach((k, v) -> cmd.addAll(List.of("--env", k + "=" + v)));
         }
         // env, with the fieldRefs the kubelet resolves
         for (EnvVar e : c.getEnv() == null ? List.<EnvVar>of() : c.getEnv()) {

@@ -152,7 +152,8 @@ public final class AotTraining {
         Path dir = Files.createDirectories(output.toAbsolutePath().getParent());
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
         Files.deleteIfExists(dir.resolve(AOT_CONFIGURATION));
-        io.fabric8.kubernetes.api.model.apps.Deployment deployment = cluster.render("base").stream()
+        var rendered = cluster.render("base");
+        io.fabric8.kubernetes.api.model.apps.Deployment deployment = rendered.stream()
                 .filter(o -> o instanceof io.fabric8.kubernetes.api.model.apps.Deployment)
                 .map(o -> (io.fabric8.kubernetes.api.model.apps.Deployment) o).findFirst().orElseThrow();
         TestPki pki = TestPki.get();
@@ -162,7 +163,7 @@ public final class AotTraining {
         long limit = io.fabric8.kubernetes.api.model.Quantity.getAmountInBytes(deployment.getSpec().getTemplate().getSpec()
                 .getContainers().get(0).getResources().getLimits().get("memory")).longValueExact();
         return ImageRun.start(image, deployment, cluster.token(KubeTestCluster.SA_NAMESPACE, KubeTestCluster.SA_NAME),
-                ImageRun.Options.of("aot-training", KubeTestCluster.SA_NAMESPACE)
+                ImageRun.Options.of("aot-training", KubeTestCluster.SA_NAMESPACE).withConfigMapsOf(rendered)
                         .withSecret("zeebe-ambient-enforcer-tls", Map.of("tls.crt", Files.readAllBytes(pki.cert()),
                                 "tls.key", Files.readAllBytes(pki.key())))
                         .withHostPort("https", HTTPS).withHostPort("management", MANAGEMENT)
