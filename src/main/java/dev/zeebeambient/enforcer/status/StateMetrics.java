@@ -49,9 +49,9 @@ public class StateMetrics {
         Gauge.builder("zeebe.ambient.watches.failing", watches, w -> w.problems().size())
                 .description("watches that fail (a missing permission or CRD): /status and the bootstrap health group name them")
                 .register(registry);
-        Gauge.builder("zeebe.ambient.bootstrap.converged", bootstrapper,
-                b -> !b.enabled() || b.status().ready() ? 1 : 0)
-                .description("1 when the waypoint, gRPC Service, DestinationRule and defaults are in their desired state (or bootstrap is off)")
+        Gauge.builder("zeebe.ambient.bootstrap.converged", bootstrapper, b -> converged(b.enabled(), b.status().phase()))
+                .description("1 when the waypoint, gRPC Service, DestinationRule and defaults are in their desired state (or bootstrap is off), "
+                        + "0 when not; NaN on a follower, which does not know")
                 .register(registry);
         Gauge.builder("zeebe.ambient.bootstrap.gateways.not.programmed", bootstrapper,
                 b -> b.enabled() ? b.status().gateways().stream().filter(g -> !g.programmed()).count() : 0)
@@ -67,6 +67,20 @@ public class StateMetrics {
         Gauge.builder("zeebe.ambient.tls.certificate.expiry.seconds", this, StateMetrics::secondsLeft)
                 .description("seconds until the served certificate expires (NaN when it cannot be read)")
                 .register(registry);
+    }
+
+    /**
+     * A follower only observes: it cannot vouch for the leader's pass. It reports NaN, which {@code max()} skips, so the
+     * alert ({@code max(...) < 1}) sees the leader's 0 instead of a follower's 1.
+     */
+    static double converged(boolean enabled, dev.zeebeambient.enforcer.bootstrap.Phase phase) {
+        if (!enabled) {
+            return 1;
+        }
+        if (phase == dev.zeebeambient.enforcer.bootstrap.Phase.OBSERVING) {
+            return Double.NaN;
+        }
+        return phase.ready() ? 1 : 0;
     }
 
     /** Re-read only when the file changes (cert-manager and self-managed TLS replace it in place). */
