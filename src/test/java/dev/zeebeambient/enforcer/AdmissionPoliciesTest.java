@@ -2,6 +2,7 @@ package dev.zeebeambient.enforcer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.zeebeambient.enforcer.testsupport.Eventually;
 import dev.zeebeambient.enforcer.testsupport.KubeTestCluster;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.PodTemplateSpecBuilder;
@@ -80,7 +81,7 @@ class AdmissionPoliciesTest {
     void workloadRestartPolicyAllowsTheRestartAnnotationAndNothingElse() {
         String ns = "policy-workloads";
         cluster.installEnforcerIdentity("overlays/restart-workloads");
-        cluster.namespace(ns, Map.of());
+        cluster.namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
         admin.resource(new DeploymentBuilder().withNewMetadata().withName("worker").withNamespace(ns).endMetadata()
                 .withNewSpec().withNewSelector().addToMatchLabels("app", "worker").endSelector()
                 .withTemplate(template("worker").build()).endSpec().build()).serverSideApply();
@@ -118,6 +119,46 @@ class AdmissionPoliciesTest {
         // the policy binds the ServiceAccount only
         admin.apps().deployments().inNamespace(ns).withName("worker").patch(PatchContext.of(PatchType.JSON_MERGE), "{\"spec\":{\"paused\":true}}");
         assertEquals(Boolean.TRUE, admin.apps().deployments().inNamespace(ns).withName("worker").get().getSpec().getPaused());
+    }
+
+    /**
+     * RBAC grants {@code deployments, statefulsets: patch} cluster-wide: the policy limits restarts to namespaces that
+     * opted in and are not excluded, so a leaked token cannot keep rolling istiod, CoreDNS or the Zeebe brokers.
+     */
+    @Test
+    void workloadRestartsAreLimitedToOptedInNamespaces() {
+        cluster.installEnforcerIdentity("overlays/restart-workloads");
+        cluster.namespace("policy-not-opted-in", Map.of());
+        cluster.namespace("camunda", Map.of());
+        String restart = "{\"spec\":{\"template\":{\"metadata\":{\"annotations\":{\"" + RESTARTED_AT + "\":\"2026-12-07T00:00:00Z\"}}}}}";
+        for (String ns : List.of("policy-not-opted-in", "kube-system", "camunda")) {
+            admin.resource(new DeploymentBuilder().withNewMetadata().withName("not-ours").withNamespace(ns).endMetadata()
+                    .withNewSpec().withNewSelector().addToMatchLabels("app", "not-ours").endSelector()
+                    .withTemplate(template("not-ours").build()).endSpec().build()).serverSideApply();
+        }
+        try (KubernetesClient sa = cluster.serviceAccountClient()) {
+            for (String ns : List.of("policy-not-opted-in", "kube-system", "camunda")) {
+                Eventually.await(() -> {
+                    try {
+                        sa.apps().deployments().inNamespace(ns).withName("not-ours").dryRun().patch(PatchContext.of(PatchType.STRATEGIC_MERGE), restart);
+                        return false;
+                    } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                        return e.getCode() == 403 && e.getMessage().contains("the enforcer may only restart workloads in namespaces that opted in");
+                    }
+                }, 30, "a restart in " + ns + " is denied by " + RESTART_POLICY);
+            }
+            // and an opted-in namespace is still allowed (the restart the backstop sends)
+            cluster.namespace("policy-not-opted-in", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+            Eventually.await(() -> {
+                try {
+                    sa.apps().deployments().inNamespace("policy-not-opted-in").withName("not-ours").dryRun()
+                            .patch(PatchContext.of(PatchType.STRATEGIC_MERGE), restart);
+                    return true;
+                } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+                    return false;
+                }
+            }, 30, "the restart allowed once the namespace opted in");
+        }
     }
 
     /**

@@ -13,6 +13,8 @@ public final class InstallNames {
     public static final String BYPASS_WARNING = "zeebe-ambient-enforcer-enroll-bypass-warning";
     /** The ValidatingAdmissionPolicy that limits what the enforcer may change in a pod. */
     public static final String POD_PATCHES = "zeebe-ambient-enforcer-pod-patches";
+    /** The ValidatingAdmissionPolicy that limits the workload restarts (restart-workloads). */
+    public static final String WORKLOAD_RESTARTS = "zeebe-ambient-enforcer-workload-restarts";
     /** The ConfigMap the enforcer reads its configuration from (envFrom) and the chart renders every object from. */
     public static final String CONFIG_MAP = "zeebe-ambient-enforcer-config";
 

@@ -116,6 +116,8 @@ public class InstalledConfiguration {
                     .withName(InstallNames.NAME).get(), differences, unreadable);
             read("ValidatingAdmissionPolicy " + InstallNames.POD_PATCHES, () -> client.admissionRegistration().v1().validatingAdmissionPolicies()
                     .withName(InstallNames.POD_PATCHES).get(), differences, unreadable);
+            read("ValidatingAdmissionPolicy " + InstallNames.WORKLOAD_RESTARTS, () -> client.admissionRegistration().v1()
+                    .validatingAdmissionPolicies().withName(InstallNames.WORKLOAD_RESTARTS).get(), differences, unreadable);
             read("MutatingAdmissionPolicy " + InstallNames.ENROLL_POLICY, () -> client.genericKubernetesResources("admissionregistration.k8s.io/v1",
                     "MutatingAdmissionPolicy").withName(InstallNames.ENROLL_POLICY).get(), differences, unreadable);
             Report previous = last;
