@@ -119,8 +119,10 @@ public final class ZeebeClientDetector {
             return pair;
         }
         Function<String, String> expand = s -> Expansion.expand(s, env);
+        // a shell's -c script without its comments: a commented-out address names no gateway the container talks to
+        List<List<String>> scanned = ShellScripts.withoutComments(nonNull(c.getCommand()), nonNull(c.getArgs()));
         for (String field : List.of("command", "args")) {
-            List<String> words = field.equals("command") ? nonNull(c.getCommand()) : nonNull(c.getArgs());
+            List<String> words = field.equals("command") ? scanned.get(0) : scanned.get(1);
             for (String w : words) {
                 var hit = matcher.scan(expand.apply(w), ns);
                 if (hit.isPresent()) {
