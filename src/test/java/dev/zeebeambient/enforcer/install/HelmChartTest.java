@@ -62,6 +62,7 @@ class HelmChartTest {
                 "--set", "tls.caBundle=Y2E="));
         PROFILES.put("no-enroll-policy", List.of("--set", "enforcer.enrollPolicy=false"));
         PROFILES.put("enroll-policy", List.of("--set", "enforcer.enrollPolicy=true"));
+        PROFILES.put("as-a-subchart", List.of("--set", "global.imageRegistry=registry.example.com/platform", "--set", "global.umbrellaValue=x"));
         PROFILES.put("enroll-policy-audit", List.of("--set", "enforcer.enrollPolicy=true", "--set", "enforcer.mode=audit"));
         PROFILES.put("camunda-example", List.of("-f", Helm.CHART.resolve("examples/camunda-values.yaml").toString()));
         PROFILES.put("everything-on", List.of("--set", "metrics.serviceMonitor.enabled=true", "--set", "metrics.prometheusRule.enabled=true",
@@ -247,6 +248,17 @@ class HelmChartTest {
         }
         assertEquals(List.of(), disagree);
         assertTrue(refused >= 10, "refused: " + refused);
+    }
+
+    /** Under an umbrella chart (Camunda's): global is accepted and global.imageRegistry prefixes the image. */
+    @Test
+    void globalValuesOfAnUmbrellaChartAreAccepted() throws Exception {
+        List<String> images = new ArrayList<>();
+        for (ObjectNode d : render("as-a-subchart")) {
+            d.findValues("image").forEach(i -> images.add(i.asText()));
+        }
+        assertTrue(!images.isEmpty() && images.stream().allMatch(i -> i.startsWith("registry.example.com/platform/zeebe-ambient-enforcer:")),
+                images.toString());
     }
 
     /** excludedNamespaces only adds: the system namespaces, Istio's and the release's stay excluded, in every selector and policy. */
