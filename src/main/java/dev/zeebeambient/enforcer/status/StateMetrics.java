@@ -67,6 +67,10 @@ public class StateMetrics {
         Gauge.builder("zeebe.ambient.tls.certificate.expiry.seconds", this, StateMetrics::secondsLeft)
                 .description("seconds until the served certificate expires (NaN when it cannot be read)")
                 .register(registry);
+        // NaN above hides an unreadable certificate from every threshold: this says so, for its own alert
+        Gauge.builder("zeebe.ambient.tls.certificate.readable", this, m -> Double.isNaN(m.secondsLeft()) ? 0 : 1)
+                .description("1 when the served certificate file can be read and parsed, 0 when not (its expiry is then NaN)")
+                .register(registry);
     }
 
     /**

@@ -38,7 +38,20 @@ class AlertRulesTest {
         for (JsonNode a : AlertRules.alerts()) {
             byName.put(a.path("alert").asText(), a);
         }
-        assertEquals(11, byName.size(), "the shipped alerts: " + byName.keySet());
+        assertEquals(12, byName.size(), "the shipped alerts: " + byName.keySet());
+        for (JsonNode a : byName.values()) { // as the kube-prometheus and cert-manager mixins write them
+            String name = a.path("alert").asText();
+            assertTrue(a.path("expr").asText().contains("by (namespace, job") || a.path("expr").asText().contains("by (namespace, job, le)"),
+                    name + ": scoped by (namespace, job): " + a.path("expr").asText());
+            for (String key : List.of("summary", "description", "runbook_url")) {
+                assertTrue(!a.path("annotations").path(key).asText().isBlank(), name + ": annotation " + key);
+            }
+            assertTrue(a.path("annotations").path("description").asText().contains("{{ $labels.namespace }}"), name + ": description names the namespace");
+            assertTrue(a.path("annotations").path("runbook_url").asText().matches("https?://\\S+#" + name.toLowerCase(java.util.Locale.ROOT)),
+                    name + ": runbook_url " + a.path("annotations").path("runbook_url"));
+            assertTrue(a.path("annotations").path("runbook").isMissingNode(), name + ": the old custom runbook key");
+            assertTrue(List.of("critical", "warning", "info").contains(a.path("labels").path("severity").asText()), name + ": severity");
+        }
 
         ObjectNode tests = (ObjectNode) AlertRules.YAML.readTree(Files.readString(Paths.get("src", "test", "prometheus", "alerts-test.yaml")));
         Set<String> fires = new TreeSet<>();
@@ -54,7 +67,10 @@ class AlertRulesTest {
                     ObjectNode exp = (ObjectNode) e;
                     ObjectNode labels = exp.has("exp_labels") ? (ObjectNode) exp.get("exp_labels") : exp.putObject("exp_labels");
                     rule.path("labels").fields().forEachRemaining(l -> labels.set(l.getKey(), l.getValue()));
-                    exp.set("exp_annotations", rule.path("annotations"));
+                    // the annotations as Prometheus expands them for this alert: its labels and (a case's "value", default 1) $value
+                    String value = exp.has("value") ? exp.remove("value").asText() : "1";
+                    ObjectNode annotations = exp.putObject("exp_annotations");
+                    rule.path("annotations").fields().forEachRemaining(a -> annotations.put(a.getKey(), expand(a.getValue().asText(), labels, value)));
                 }
             }
         }
@@ -97,6 +113,19 @@ class AlertRulesTest {
             assertTrue(panel.path("targets").size() > 0 && !panel.path("targets").get(0).path("expr").asText().isBlank(),
                     "panel without a query: " + panel.path("title"));
         }
+    }
+
+    /** {@code {{ $labels.x }}} and {@code {{ $value }}} as Prometheus' template expansion writes them (a missing label is empty). */
+    static String expand(String template, JsonNode labels, String value) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\\{\\{ \\$labels\\.([a-zA-Z_]+) }}").matcher(template);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, java.util.regex.Matcher.quoteReplacement(labels.path(m.group(1)).asText("")));
+        }
+        m.appendTail(out);
+        String expanded = out.toString().replace("{{ $value }}", value);
+        assertTrue(!expanded.contains("{{"), "a template this test does not expand: " + template);
+        return expanded;
     }
 
     /** The latency alert's threshold is 80% of the shipped webhook's timeoutSeconds: a changed timeout turns this red. */

@@ -14,10 +14,13 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** The shipped alerts ({@code the chart's files/prometheusrule.yaml; components/alerts is generated from it}) and the promtool built for them. */
+/**
+ * The shipped alerts as installed: {@code webhook-config/components/alerts}, the chart's rendering of its
+ * {@code files/prometheusrule.yaml} (runbook URLs filled in; InstallFilesTest keeps it current), and the promtool built for them.
+ */
 public final class AlertRules {
 
-    public static final Path FILE = Paths.get("webhook-config", "helm", "zeebe-ambient-enforcer", "files", "prometheusrule.yaml");
+    public static final Path FILE = Paths.get("webhook-config", "components", "alerts", "resources.yaml");
     public static final YAMLMapper YAML = new YAMLMapper();
 
     private AlertRules() {
