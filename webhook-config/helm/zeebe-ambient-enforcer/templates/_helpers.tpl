@@ -8,6 +8,7 @@ object with the kustomize rendering and with the enforcer's own InstallManifest 
 
 {{- define "zae.labels" -}}
 app.kubernetes.io/name: zeebe-ambient-enforcer
+app.kubernetes.io/component: admission-webhook
 app.kubernetes.io/part-of: zeebe-ambient-enforcer
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -253,4 +254,13 @@ client knows: the version tells an offline render with --kube-version). Empty ot
 {{- if eq (toString $v) "auto" -}}
 {{- if and (.Capabilities.APIVersions.Has "admissionregistration.k8s.io/v1/MutatingAdmissionPolicy") (semverCompare ">=1.36-0" .Capabilities.KubeVersion.Version) -}}true{{- end -}}
 {{- else if $v -}}true{{- end -}}
+{{- end -}}
+
+{{/* imagePullSecrets and global.imagePullSecrets (an umbrella chart's), as a list of {name}; names or objects accepted. */}}
+{{- define "zae.imagePullSecrets" -}}
+{{- $all := list -}}
+{{- range concat (.Values.imagePullSecrets | default list) (dig "imagePullSecrets" list (.Values.global | default dict)) -}}
+{{- $all = append $all (ternary (dict "name" .) . (kindIs "string" .)) -}}
+{{- end -}}
+{{- if $all }}{{ toYaml (uniq $all) }}{{ end -}}
 {{- end -}}

@@ -62,6 +62,16 @@ class HelmChartTest {
                 "--set", "tls.caBundle=Y2E="));
         PROFILES.put("no-enroll-policy", List.of("--set", "enforcer.enrollPolicy=false"));
         PROFILES.put("enroll-policy", List.of("--set", "enforcer.enrollPolicy=true"));
+        PROFILES.put("conventions", List.of("--set", "networkPolicy.enabled=true",
+                "--set", "networkPolicy.apiServer.cidrs={10.0.0.1/32}",
+                "--set", "topologySpreadConstraints[0].maxSkew=1", "--set", "topologySpreadConstraints[0].topologyKey=topology.kubernetes.io/zone",
+                "--set", "topologySpreadConstraints[0].whenUnsatisfiable=ScheduleAnyway",
+                "--set", "topologySpreadConstraints[0].labelSelector.matchLabels.app\\.kubernetes\\.io/name=zeebe-ambient-enforcer",
+                "--set", "global.imagePullSecrets[0]=umbrella-pull", "--set", "imagePullSecrets[0].name=own-pull",
+                "--set-json", "extraObjects=[{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"extra-{{ .Release.Name }}\"}}]",
+                "--set", "metrics.serviceMonitor.enabled=true",
+                "--set", "podSecurityContext.runAsUser=null", "--set", "podSecurityContext.fsGroup=null",
+                "--set", "containerSecurityContext.runAsUser=null"));
         PROFILES.put("as-a-subchart", List.of("--set", "global.imageRegistry=registry.example.com/platform", "--set", "global.umbrellaValue=x"));
         PROFILES.put("enroll-policy-audit", List.of("--set", "enforcer.enrollPolicy=true", "--set", "enforcer.mode=audit"));
         PROFILES.put("camunda-example", List.of("-f", Helm.CHART.resolve("examples/camunda-values.yaml").toString()));
@@ -259,6 +269,39 @@ class HelmChartTest {
         }
         assertTrue(!images.isEmpty() && images.stream().allMatch(i -> i.startsWith("registry.example.com/platform/zeebe-ambient-enforcer:")),
                 images.toString());
+    }
+
+    /**
+     * As the anchors write charts: a NetworkPolicy (off by default), topologySpreadConstraints, pull secrets (own and the
+     * umbrella chart's), extraObjects rendered with tpl, security contexts as values (OpenShift: no fixed UID when told),
+     * the component label, prometheus.io annotations only without a ServiceMonitor.
+     */
+    @Test
+    void theChartOffersWhatComparableChartsOffer() throws Exception {
+        Map<String, ObjectNode> defaults = Helm.byKey(render("defaults"));
+        Map<String, ObjectNode> c = Helm.byKey(render("conventions"));
+        assertFalse(defaults.keySet().stream().anyMatch(k -> k.startsWith("NetworkPolicy/")), "no NetworkPolicy by default");
+        JsonNode np = c.get("NetworkPolicy/" + NS + "/zeebe-ambient-enforcer").path("spec");
+        assertEquals(8443, np.path("ingress").path(0).path("ports").path(0).path("port").asInt(), np.toString());
+        assertEquals(9000, np.path("ingress").path(1).path("ports").path(0).path("port").asInt(), np.toString());
+        assertEquals("10.0.0.1/32", np.path("egress").path(0).path("to").path(0).path("ipBlock").path("cidr").asText(), np.toString());
+        JsonNode pod = c.get("Deployment/" + NS + "/zeebe-ambient-enforcer").path("spec").path("template");
+        assertEquals("topology.kubernetes.io/zone", pod.path("spec").path("topologySpreadConstraints").path(0).path("topologyKey").asText());
+        assertEquals("[{\"name\":\"own-pull\"},{\"name\":\"umbrella-pull\"}]", pod.path("spec").path("imagePullSecrets").toString());
+        assertTrue(c.containsKey("ConfigMap/" + NS + "/extra-zeebe-ambient-enforcer") || c.containsKey("ConfigMap//extra-zeebe-ambient-enforcer"),
+                "extraObjects, rendered with tpl: " + c.keySet());
+        assertFalse(pod.path("metadata").path("annotations").has("prometheus.io/scrape"), "scraped by the ServiceMonitor only");
+        JsonNode defaultPod = defaults.get("Deployment/" + NS + "/zeebe-ambient-enforcer").path("spec").path("template");
+        assertEquals("true", defaultPod.path("metadata").path("annotations").path("prometheus.io/scrape").asText());
+        assertEquals(185, defaultPod.path("spec").path("securityContext").path("runAsUser").asInt(), "defaults unchanged");
+        assertEquals(185, defaultPod.path("spec").path("containers").path(0).path("securityContext").path("runAsUser").asInt());
+        assertFalse(pod.path("spec").path("securityContext").has("runAsUser") || pod.path("spec").path("securityContext").has("fsGroup")
+                || pod.path("spec").path("containers").path(0).path("securityContext").has("runAsUser"), "OpenShift: no fixed UID when told");
+        assertTrue(pod.path("spec").path("containers").path(0).path("securityContext").path("runAsNonRoot").asBoolean());
+        assertEquals("admission-webhook", c.get("Deployment/" + NS + "/zeebe-ambient-enforcer").path("metadata").path("labels")
+                .path("app.kubernetes.io/component").asText());
+        assertFalse(pod.path("spec").toString().contains("app.kubernetes.io/component") && c.get("Deployment/" + NS + "/zeebe-ambient-enforcer")
+                .path("spec").path("selector").toString().contains("component"), "the selector is unchanged (immutable on upgrade)");
     }
 
     /** excludedNamespaces only adds: the system namespaces, Istio's and the release's stay excluded, in every selector and policy. */
