@@ -78,6 +78,37 @@ class ImageIT {
         }
     }
 
+    /** The image says what it is (OCI labels) and carries the SBOM of its dependencies, also beside its archive. */
+    @Test
+    void theImageSaysWhatItIsAndWhatIsInIt() throws Exception {
+        ObjectMapper m = new ObjectMapper();
+        JsonNode labels = m.readTree(ImageRun.run(List.of("podman", "--runtime", "runc", "image", "inspect", "--format",
+                "{{json .Labels}}", image), 60));
+        String version = image.substring(image.lastIndexOf(':') + 1);
+        assertEquals(version, labels.path("org.opencontainers.image.version").asText(), labels.toString());
+        assertEquals("Apache-2.0", labels.path("org.opencontainers.image.licenses").asText());
+        assertTrue(labels.path("org.opencontainers.image.revision").asText().matches("[0-9a-f]{40}"), labels.toString());
+        assertTrue(labels.path("org.opencontainers.image.created").asText().matches("\\d{4}-\\d{2}-\\d{2}T.*Z"), labels.toString());
+        assertTrue(labels.path("org.opencontainers.image.source").asText().startsWith("https://"), labels.toString());
+        // the SBOM inside the image, read from a created (never started) container
+        String container = ImageRun.run(List.of("podman", "--runtime", "runc", "create", image), 60).trim();
+        Path sbom = Files.createTempFile("image-sbom", ".json");
+        try {
+            ImageRun.run(List.of("podman", "--runtime", "runc", "cp", container + ":/deployments/sbom/bom.cdx.json", sbom.toString()), 60);
+        } finally {
+            ImageRun.run(List.of("podman", "--runtime", "runc", "rm", "--force", container), 60);
+        }
+        JsonNode bom = m.readTree(Files.readString(sbom));
+        Files.deleteIfExists(sbom);
+        assertEquals("CycloneDX", bom.path("bomFormat").asText());
+        int components = bom.path("components").size();
+        System.out.printf("ImageIT: SBOM in the image: %d components; labels %s%n", components, labels);
+        assertTrue(components > 50, "components: " + components);
+        assertTrue(bom.path("components").toString().contains("\"name\":\"quarkus-core\""), "the SBOM lists Quarkus");
+        assertEquals(bom, m.readTree(Files.readString(Path.of("target", "image", "zeebe-ambient-enforcer-" + version + ".cdx.json"))),
+                "the same SBOM beside the archive");
+    }
+
     @Test
     void theImageRunsAsTheDeploymentRunsIt() throws Exception {
         KubeTestCluster cluster = KubeTestCluster.get();

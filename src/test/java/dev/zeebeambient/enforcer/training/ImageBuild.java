@@ -49,11 +49,30 @@ public final class ImageBuild {
         AotTraining.train(untrained, aot);
         List<String> finalArgs = new ArrayList<>(List.of(image, aot.toString()));
         finalArgs.addAll(buildArgs);
+        finalArgs.addAll(List.of("--build-arg", "VERSION=" + version, "--build-arg", "REVISION=" + revision(),
+                "--build-arg", "CREATED=" + java.time.Instant.now().truncatedTo(java.time.temporal.ChronoUnit.SECONDS)));
         System.out.println("image: " + script(jdk, "final", finalArgs.toArray(String[]::new)).trim());
         ImageRun.run(List.of("podman", "--runtime", "runc", "untag", untrained), 60);
         System.out.printf("image: built in %.1f s; layers:%n%s", (System.nanoTime() - t0) / 1e9, script(jdk, "layers", image));
         if (shipped) {
             Files.writeString(Path.of("target", "image", "image.txt"), image + "\n");
+            // the SBOM the image carries, beside its archive
+            Files.copy(Path.of("target", "bom.json"), Path.of("target", "image", "zeebe-ambient-enforcer-" + version + ".cdx.json"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
+    /** The commit the image is built from (OCI revision label), or "unknown" outside a git work tree. */
+    static String revision() {
+        try {
+            Process p = new ProcessBuilder("git", "rev-parse", "HEAD").redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8).trim();
+            return p.waitFor() == 0 && out.matches("[0-9a-f]{40}") ? out : "unknown";
+        } catch (java.io.IOException e) {
+            return "unknown";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "unknown";
         }
     }
 
