@@ -34,6 +34,9 @@ public final class Main {
         if (args.length > 0 && args[0].equals(CHECK)) {
             System.exit(dev.zeebeambient.enforcer.health.InstallCheck.run(List.of(args).subList(1, args.length), System.out));
         }
+        if (args.length > 0 && args[0].equals(EXPLAIN)) {
+            System.exit(explain(List.of(args).subList(1, args.length)));
+        }
         String invalid = invalidConfiguration();
         if (invalid != null) {
             System.err.println(invalid);
@@ -74,6 +77,30 @@ public final class Main {
         }, "warm-kubernetes-model");
         t.setDaemon(true);
         t.start();
+    }
+
+    /** {@code java -jar quarkus-run.jar explain ...}: why a pod is (not) enrolled ({@link dev.zeebeambient.enforcer.cli.Explain}). */
+    static final String EXPLAIN = "explain";
+
+    static int explain(List<String> args) throws IOException {
+        if (args.contains("-h") || args.contains("--help")) {
+            System.out.print(dev.zeebeambient.enforcer.cli.Explain.USAGE);
+            return 0;
+        }
+        String invalid = invalidConfiguration();
+        if (invalid != null) {
+            System.err.println(invalid);
+            return 2;
+        }
+        // a command's output, not a service's log: only warnings and errors, on stderr
+        java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
+        root.setLevel(java.util.logging.Level.WARNING);
+        for (var h : root.getHandlers()) {
+            h.setLevel(java.util.logging.Level.WARNING);
+        }
+        try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build()) {
+            return dev.zeebeambient.enforcer.cli.Explain.run(args, configuration(), client, System.in, System.out, System.err);
+        }
     }
 
     /** {@code java -jar quarkus-run.jar check <management URL> <webhook URL> [CA file]}: what {@code helm test} runs. */

@@ -107,6 +107,10 @@ class ImageIT {
         assertTrue(bom.path("components").toString().contains("\"name\":\"quarkus-core\""), "the SBOM lists Quarkus");
         assertEquals(bom, m.readTree(Files.readString(Path.of("target", "image", "zeebe-ambient-enforcer-" + version + ".cdx.json"))),
                 "the same SBOM beside the archive");
+        // the commands an operator runs in the shipped image (kubectl exec deploy/zeebe-ambient-enforcer -- java -jar ... explain)
+        String help = ImageRun.run(List.of("podman", "--runtime", "runc", "run", "--rm", "--ulimit", "nproc=4096:4096", "--ulimit",
+                "nofile=1024:1024", "--entrypoint", "sh", image, "-c", "exec java -jar /deployments/quarkus-run.jar explain --help"), 120);
+        assertTrue(help.contains("usage: explain") && help.contains("--dry-run"), help);
     }
 
     @Test
