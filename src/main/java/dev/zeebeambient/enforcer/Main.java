@@ -34,8 +34,8 @@ public final class Main {
         if (args.length > 0 && args[0].equals(CHECK)) {
             System.exit(dev.zeebeambient.enforcer.health.InstallCheck.run(List.of(args).subList(1, args.length), System.out));
         }
-        if (args.length > 0 && args[0].equals(EXPLAIN)) {
-            System.exit(explain(List.of(args).subList(1, args.length)));
+        if (args.length > 0 && (args[0].equals(EXPLAIN) || args[0].equals(PRECHECK))) {
+            System.exit(command(args[0], List.of(args).subList(1, args.length)));
         }
         String invalid = invalidConfiguration();
         if (invalid != null) {
@@ -82,9 +82,13 @@ public final class Main {
     /** {@code java -jar quarkus-run.jar explain ...}: why a pod is (not) enrolled ({@link dev.zeebeambient.enforcer.cli.Explain}). */
     static final String EXPLAIN = "explain";
 
-    static int explain(List<String> args) throws IOException {
+    /** {@code java -jar quarkus-run.jar precheck}: is the cluster ready ({@link dev.zeebeambient.enforcer.cli.Precheck}). */
+    static final String PRECHECK = "precheck";
+
+    /** explain or precheck: a command's output on stdout, only warnings and errors of the libraries on stderr. */
+    static int command(String name, List<String> args) throws IOException {
         if (args.contains("-h") || args.contains("--help")) {
-            System.out.print(dev.zeebeambient.enforcer.cli.Explain.USAGE);
+            System.out.print(name.equals(EXPLAIN) ? dev.zeebeambient.enforcer.cli.Explain.USAGE : dev.zeebeambient.enforcer.cli.Precheck.USAGE);
             return 0;
         }
         String invalid = invalidConfiguration();
@@ -92,14 +96,15 @@ public final class Main {
             System.err.println(invalid);
             return 2;
         }
-        // a command's output, not a service's log: only warnings and errors, on stderr
         java.util.logging.Logger root = java.util.logging.Logger.getLogger("");
         root.setLevel(java.util.logging.Level.WARNING);
         for (var h : root.getHandlers()) {
             h.setLevel(java.util.logging.Level.WARNING);
         }
         try (var client = new io.fabric8.kubernetes.client.KubernetesClientBuilder().build()) {
-            return dev.zeebeambient.enforcer.cli.Explain.run(args, configuration(), client, System.in, System.out, System.err);
+            return name.equals(EXPLAIN)
+                    ? dev.zeebeambient.enforcer.cli.Explain.run(args, configuration(), client, System.in, System.out, System.err)
+                    : dev.zeebeambient.enforcer.cli.Precheck.run(args, configuration(), client, System.out, System.err);
         }
     }
 

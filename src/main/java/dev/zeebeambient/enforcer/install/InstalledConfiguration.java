@@ -138,7 +138,8 @@ public class InstalledConfiguration {
         try {
             o = get.get();
         } catch (KubernetesClientException e) {
-            if (e.getCode() != 404) { // 404: not installed (or, for the policy, a Kubernetes that does not serve the kind)
+            boolean notServed = String.valueOf(e.getMessage()).contains("Could not find the metadata");
+            if (e.getCode() != 404 && !notServed) { // not installed, or (the policy) a Kubernetes that does not serve the kind
                 unreadable.add(what + ": " + (e.getCode() == 403 ? "forbidden (install the RBAC of this version)" : e.getMessage()));
             }
             return;
