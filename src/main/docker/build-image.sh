@@ -9,6 +9,8 @@
 #   src/main/docker/build-image.sh final TAG AOT [ARGS] # the final stage with the trained AOT cache,
 #                                                   # and target/image/<name>-<version>.oci.tar
 #   src/main/docker/build-image.sh layers TAG       # per-layer sizes (unpacked and compressed)
+#   src/main/docker/build-image.sh push TAG DEST [ARGS] # push to DEST (registry/repository:tag), print DEST@digest
+#                                                   # (mvn package -Dimage.push=registry/repository does it)
 #
 # The base is cached as a local image whose tag is a hash of everything that goes into it (this
 # script's base recipe, the Debian suite and packages, the JDK build, the jlink modules), so a
@@ -37,6 +39,7 @@ tools() {
   command -v podman >/dev/null || missing+=(podman)
   command -v runc >/dev/null || missing+=(runc)
   command -v mmdebstrap >/dev/null || missing+=(mmdebstrap)
+  command -v docker-registry >/dev/null || missing+=(docker-registry) # a local OCI registry for the push/pull test
   [ ${#missing[@]} -eq 0 ] && return 0
   [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null \
     || die "needs ${missing[*]} (Debian packages; as root: apt-get install ${missing[*]}), or build with -Dimage.skip=true"
@@ -132,6 +135,13 @@ final() { # final TAG AOT_CACHE [BUILD-ARGS...]
   echo "$tag target/image/$name.oci.tar"
 }
 
+push() { # push TAG DEST [PODMAN-PUSH-ARGS...]: prints DEST's name with the pushed manifest's digest
+  local tag=$1 dest=$2 dir; shift 2
+  dir=$(mktemp -d); trap 'rm -rf "$dir"' RETURN
+  "${PODMAN[@]}" push --quiet --digestfile "$dir/digest" "$@" "$tag" "docker://$dest" >&2
+  echo "${dest%:*}@$(cat "$dir/digest")"
+}
+
 layers() { # layers TAG: each layer, unpacked and gzip-compressed (as a registry stores it)
   local tag=$1 dir
   dir=$(mktemp -d); trap 'rm -rf "$dir"' RETURN
@@ -167,5 +177,6 @@ case "$cmd" in
   app) app "$@" ;;
   final) final "$@" ;;
   layers) layers "$@" ;;
-  *) die "usage: build-image.sh tools|base|key|app TAG|final TAG AOT_CACHE|layers TAG" ;;
+  push) push "$@" ;;
+  *) die "usage: build-image.sh tools|base|key|app TAG|final TAG AOT_CACHE|layers TAG|push TAG DEST" ;;
 esac

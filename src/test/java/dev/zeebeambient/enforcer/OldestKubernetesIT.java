@@ -73,6 +73,11 @@ class OldestKubernetesIT {
                     "the pod-patch policy (ValidatingAdmissionPolicy v1, GA in 1.30)");
             assertNotNull(admin.configMaps().inNamespace("zeebe-ambient-enforcer").withName(InstallNames.CONFIG_MAP).get());
 
+            // precheck says which admission path this minor allows
+            var checks = dev.zeebeambient.enforcer.cli.Precheck.checks(dev.zeebeambient.enforcer.testsupport.TestConfig.defaults(), admin);
+            String version = checks.stream().filter(c -> c.name().equals("Kubernetes version")).findFirst().orElseThrow().toString();
+            System.out.println("precheck on " + VERSION + ": " + version);
+            assertTrue(version.contains("PASS") && version.contains("no MutatingAdmissionPolicy v1 (1.36+), the webhook decides every pod"), version);
             // the README's first kustomize command, as a server-side dry run (the names are the Helm release's now)
             String[] kustomize = kubectl(cluster, "apply", "--dry-run=server", "-k", "webhook-config/overlays/cert-manager");
             assertEquals("0", kustomize[0], kustomize[1]);

@@ -54,6 +54,14 @@ public final class ImageBuild {
         System.out.println("image: " + script(jdk, "final", finalArgs.toArray(String[]::new)).trim());
         ImageRun.run(List.of("podman", "--runtime", "runc", "untag", untrained), 60);
         System.out.printf("image: built in %.1f s; layers:%n%s", (System.nanoTime() - t0) / 1e9, script(jdk, "layers", image));
+        String push = System.getProperty("image.push", "");
+        if (shipped && !push.isBlank()) { // -Dimage.push=registry/repository [-Dimage.push.tls-verify=false]
+            List<String> pushArgs = new ArrayList<>(List.of(image, push + ":" + version));
+            if (!Boolean.parseBoolean(System.getProperty("image.push.tls-verify", "true"))) {
+                pushArgs.add("--tls-verify=false");
+            }
+            System.out.println("image: pushed " + script(jdk, "push", pushArgs.toArray(String[]::new)).trim());
+        }
         if (shipped) {
             Files.writeString(Path.of("target", "image", "image.txt"), image + "\n");
             // the SBOM the image carries, beside its archive
