@@ -3,7 +3,7 @@
 # (podman, runc, mmdebstrap) and the build JDK. `mvn package` calls it through
 # training.ImageBuild (which runs the AOT training in between); by hand:
 #
-#   src/main/docker/build-image.sh tools            # install podman, runc, mmdebstrap (root, apt)
+#   src/main/docker/build-image.sh tools            # install podman, runc, mmdebstrap, docker-registry (root, apt)
 #   src/main/docker/build-image.sh base             # prints the base image (built once per key)
 #   src/main/docker/build-image.sh app TAG [ARGS]   # the `app` stage of Dockerfile.jvm on that base
 #   src/main/docker/build-image.sh final TAG AOT [ARGS] # the final stage with the trained AOT cache,
