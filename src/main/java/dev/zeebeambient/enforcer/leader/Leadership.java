@@ -54,6 +54,13 @@ public class Leadership {
     private volatile String holder;
     private volatile boolean stopped = true;
     private volatile CompletableFuture<?> running;
+    /**
+     * The elector whose callbacks count: one elector replaces another (a watchdog step-down cancels it and a new one
+     * competes), and fabric8 may deliver the cancelled one's "stopped leading" after the new one already leads. Counted,
+     * that late callback left this replica holding and renewing the Lease without acting as leader, and nobody led
+     * (seen in FaultIT.apiServerRestart: the replica renewed the Lease for good and the backstop never resumed).
+     */
+    private volatile Object elector;
     /** Bumped by end(): callbacks and retries of an elector from before it are ignored. */
     private final java.util.concurrent.atomic.AtomicInteger generation = new java.util.concurrent.atomic.AtomicInteger();
     private volatile Instant validHolderSeen;
@@ -167,6 +174,8 @@ public class Leadership {
         if (!current(gen)) {
             return;
         }
+        Object token = new Object();
+        elector = token;
         CompletableFuture<?> started = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.leaseName())
                 .withLock(new TrackingLeaseLock(config.ownNamespace(), settings.leaseName(), identity, lastWritten))
@@ -177,9 +186,13 @@ public class Leadership {
                 // would then block the watchdog thread on a request into the partition and log its failure as an ERROR
                 // with a stack trace. end() releases with release(), conditional on the holder.
                 .withReleaseOnCancel(false)
-                .withLeaderCallbacks(new LeaderCallbacks(() -> becomeLeader(gen),
+                .withLeaderCallbacks(new LeaderCallbacks(() -> {
+                            if (token == elector) {
+                                becomeLeader(gen);
+                            }
+                        },
                         () -> {
-                            if (leader && gen == generation.get()) {
+                            if (leader && gen == generation.get() && token == elector) {
                                 stopLeading();
                                 LOG.infof("%s stopped leading (Lease %s)", identity, lease);
                             }
@@ -202,7 +215,7 @@ public class Leadership {
             running = started;
         }
         started.whenComplete((v, t) -> {
-            if (!current(gen)) {
+            if (!current(gen) || token != elector) {
                 return;
             }
             stopLeading();
