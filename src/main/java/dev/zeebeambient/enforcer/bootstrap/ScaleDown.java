@@ -12,8 +12,10 @@ import java.util.Optional;
 /**
  * Before cleanup deletes the waypoint, Service and DestinationRule, no replica may lead any more: a running leader's
  * drift repair would re-create them within seconds. Helm's pre-delete hook runs while the Deployment still does, so
- * cleanup scales it to 0 itself and waits until the leader Lease is released (a replica releases it on SIGTERM) or has
- * expired (a replica killed without releasing it).
+ * cleanup scales it to 0 itself and waits until <em>no pod of the Deployment exists</em> (terminating ones included) and
+ * the leader Lease is released (a replica releases it on SIGTERM) or has expired (a replica killed without releasing it).
+ * A free Lease alone is not enough: a follower whose SIGTERM has not arrived yet takes the Lease its predecessor released
+ * and repairs what cleanup deletes next.
  */
 public final class ScaleDown {
 
@@ -35,6 +37,15 @@ public final class ScaleDown {
                 : Optional.of(holder + " holds it until " + expires);
     }
 
+    /** Pods that still run the enforcer (terminating ones count: a replica acts until its process ends), or empty. */
+    public static Optional<String> podsLeft(java.util.List<io.fabric8.kubernetes.api.model.Pod> pods) {
+        if (pods.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(pods.size() + " pod(s) of it still exist: " + pods.stream().limit(5).map(p -> p.getMetadata().getName()
+                + (p.getMetadata().getDeletionTimestamp() != null ? " (terminating)" : "")).collect(java.util.stream.Collectors.joining(", ")));
+    }
+
     private final KubernetesClient client;
     private final Clock clock;
 
@@ -44,10 +55,12 @@ public final class ScaleDown {
     }
 
     /**
-     * Scales {@code namespace/deployment} to 0 and waits for the Lease {@code namespace/lease}; returns empty when no
-     * replica leads any more, else why cleanup must not run (the message names the Deployment, the Lease and the holder).
+     * Scales {@code namespace/deployment} to 0 and waits for its pods to be gone and for the Lease {@code namespace/lease};
+     * returns empty when no replica runs or leads any more, else why cleanup must not run (the message names the
+     * Deployment, the Lease, the pods or the holder).
      */
     public Optional<String> run(String namespace, String deployment, String lease, Duration timeout) throws InterruptedException {
+        String selector;
         try {
             // the scale subresource only (get, update): the ServiceAccount may not read or change the Deployment itself
             var resource = client.apps().deployments().inNamespace(namespace).withName(deployment);
@@ -55,6 +68,7 @@ public final class ScaleDown {
             if (scale == null) {
                 return Optional.of("Deployment " + namespace + "/" + deployment + " not found; nothing to scale down");
             }
+            selector = scale.getStatus() == null ? null : scale.getStatus().getSelector();
             scale.getSpec().setReplicas(0);
             resource.scale(scale);
         } catch (KubernetesClientException e) {
@@ -65,9 +79,14 @@ public final class ScaleDown {
         Optional<String> held;
         do {
             try {
-                held = leaseHeld(client.leases().inNamespace(namespace).withName(lease).get(), clock.instant());
+                held = selector == null || selector.isEmpty() ? Optional.empty()
+                        : podsLeft(client.pods().inNamespace(namespace).withLabelSelector(selector).list().getItems());
+                if (held.isEmpty()) {
+                    held = leaseHeld(client.leases().inNamespace(namespace).withName(lease).get(), clock.instant())
+                            .map(h -> "the leader Lease " + namespace + "/" + lease + " is still held: " + h);
+                }
             } catch (KubernetesClientException e) {
-                held = Optional.of("cannot read the Lease (HTTP " + e.getCode() + ")");
+                held = Optional.of("cannot read its pods or the Lease (HTTP " + e.getCode() + ")");
             }
             if (held.isEmpty()) {
                 return held;
@@ -75,7 +94,6 @@ public final class ScaleDown {
             Thread.sleep(500);
         } while (clock.instant().isBefore(deadline));
         return Optional.of("Deployment " + namespace + "/" + deployment + " scaled to 0, but after " + timeout.toSeconds()
-                + " s the leader Lease " + namespace + "/" + lease + " is still held: " + held.get()
-                + "; nothing was deleted (a running leader would re-create it)");
+                + " s " + held.get() + "; nothing was deleted (a running replica would re-create it)");
     }
 }

@@ -176,9 +176,23 @@ public class Leadership {
         }
         Object token = new Object();
         elector = token;
+        // fabric8 calls onStartLeading as soon as it reads a record naming this replica, before its own write: after a
+        // step-down the Lease still names it, and a renewal that then fails (the partition that caused the step-down)
+        // would have this replica act as leader beside the one that took over. It leads only once both have happened:
+        // fabric8 said so, and this elector wrote the Lease itself.
+        java.util.concurrent.atomic.AtomicBoolean told = new java.util.concurrent.atomic.AtomicBoolean();
+        TrackingLeaseLock lock = new TrackingLeaseLock(config.ownNamespace(), settings.leaseName(), identity, lastWritten, () -> {
+            if (!current(gen)) {
+                // an acquire that completed while end() ran: nobody will renew it, so give it back now instead of
+                // leaving the others a lease duration to wait (releaseOnCancel is off, see below)
+                release();
+            } else if (told.get() && token == elector) {
+                becomeLeader(gen);
+            }
+        });
         CompletableFuture<?> started = client.leaderElector().withConfig(new LeaderElectionConfigBuilder()
                 .withName(settings.leaseName())
-                .withLock(new TrackingLeaseLock(config.ownNamespace(), settings.leaseName(), identity, lastWritten))
+                .withLock(lock)
                 .withLeaseDuration(settings.leaseDuration())
                 .withRenewDeadline(settings.renewDeadline())
                 .withRetryPeriod(settings.retryPeriod())
@@ -187,7 +201,8 @@ public class Leadership {
                 // with a stack trace. end() releases with release(), conditional on the holder.
                 .withReleaseOnCancel(false)
                 .withLeaderCallbacks(new LeaderCallbacks(() -> {
-                            if (token == elector) {
+                            told.set(true);
+                            if (token == elector && lock.wrote()) {
                                 becomeLeader(gen);
                             }
                         },
@@ -260,27 +275,48 @@ public class Leadership {
         return sinceLastRenewal.compareTo(renewDeadline) > 0;
     }
 
-    /** fabric8's Lease lock, remembering when a write of this replica (create or renew) succeeded. */
+    /**
+     * fabric8's Lease lock, remembering when a write of this replica (create or renew) succeeded, and telling its elector
+     * after each one (one lock per elector: {@link #wrote()} is this elector's own write, not an earlier one's).
+     */
     static final class TrackingLeaseLock extends LeaseLock {
         private final java.util.concurrent.atomic.AtomicReference<Instant> written;
+        private final Runnable afterWrite;
+        private volatile boolean wrote;
 
-        TrackingLeaseLock(String namespace, String name, String identity, java.util.concurrent.atomic.AtomicReference<Instant> written) {
+        TrackingLeaseLock(String namespace, String name, String identity, java.util.concurrent.atomic.AtomicReference<Instant> written,
+                Runnable afterWrite) {
             super(namespace, name, identity);
             this.written = written;
+            this.afterWrite = afterWrite;
         }
 
         @Override
         public synchronized void create(KubernetesClient client,
                 io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
             super.create(client, record);
-            written.set(renewed(record));
+            written(record);
         }
 
         @Override
         public synchronized void update(KubernetesClient client,
                 io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
             super.update(client, record);
+            written(record);
+        }
+
+        /** Whether this elector has written the Lease naming this replica. */
+        boolean wrote() {
+            return wrote;
+        }
+
+        private void written(io.fabric8.kubernetes.client.extended.leaderelection.resourcelock.LeaderElectionRecord record) {
+            if (!identity().equals(record.getHolderIdentity())) {
+                return; // fabric8's own release (holder null): not a write this replica's leadership rests on
+            }
             written.set(renewed(record));
+            wrote = true;
+            afterWrite.run();
         }
 
         /** The renew time the write set (when the Lease's validity starts), else now. */
