@@ -313,7 +313,7 @@ public class Backstop {
         }
         String ns = pod.getMetadata().getNamespace();
         String name = pod.getMetadata().getName();
-        Reconcile.Action action = Reconcile.before(pod).orElseGet(() ->
+        Reconcile.Action action = Reconcile.before(pod, enrollment.byAnnotation()).orElseGet(() ->
                 Reconcile.after(decisions.decide(pod, ns), config.audit(), leadership.isLeader(), leadership.holder()));
         if (!(action instanceof Reconcile.Recheck)) {
             rechecks.remove(key);
@@ -321,6 +321,12 @@ public class Backstop {
         if (action instanceof Reconcile.Forget) {
             enroller.forget(key);
             reports.forget(ns, name);
+        } else if (action instanceof Reconcile.EnrolledWhileRunning) {
+            enroller.forget(key);
+            reports.forget(ns, name);
+            if (leading && !reports.enrolledRunning.contains(ns, name)) {
+                enroller.resume(pod); // enrolled by an earlier leader: its report and restart are this replica's now
+            }
         } else if (action instanceof Reconcile.Recheck r) {
             recheck(key, r);
         } else if (action instanceof Reconcile.Later l) {

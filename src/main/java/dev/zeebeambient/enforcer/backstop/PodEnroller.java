@@ -68,19 +68,7 @@ final class PodEnroller {
             reports.forget(ns, name);
             metrics.enrolled(Origin.BACKSTOP);
             LOG.infof("backstop: enrolled running pod %s/%s in ambient (missed at admission): %s", ns, name, d.detail());
-            String advice = RESTART_HINT;
-            if (restarter != null) {
-                WorkloadRestarter.Plan plan;
-                synchronized (restarter) { // patches run in parallel; the restart policy's check-then-act must not
-                    plan = restarter.restartOwnerOf(pod);
-                }
-                if (plan.restart()) {
-                    advice = "Restarting " + plan.workload().orElseThrow() + " (enforcer.backstop.restart-workloads) so that its "
-                            + "connections go through the waypoint";
-                } else if (plan.workload().isPresent()) {
-                    advice = "Not restarting " + plan.workload().get() + ": " + plan.why();
-                }
-            }
+            String advice = restartAdvice(pod);
             events.record(pod, Origin.BACKSTOP.tag(), "Enrolled in Istio ambient by the backstop (missed at admission): "
                     + d.detail() + ". " + advice);
             reports.enrolledRunning.put(ns, name, advice);
@@ -95,6 +83,37 @@ final class PodEnroller {
                 failed(key, ns, name, d, e);
             }
         }
+    }
+
+    /** With restart-workloads: restart the pod's workload if that helps (now or as the policy spaces it); says what it does. */
+    private String restartAdvice(Pod pod) {
+        if (restarter == null) {
+            return RESTART_HINT;
+        }
+        WorkloadRestarter.Plan plan;
+        synchronized (restarter) { // patches run in parallel; the restart policy's check-then-act must not
+            plan = restarter.restartOwnerOf(pod);
+        }
+        if (plan.restart() && plan.why().startsWith("restarted at")) {
+            return "Restarted " + plan.workload().orElseThrow() + " (enforcer.backstop.restart-workloads) " + plan.why();
+        }
+        if (plan.restart()) {
+            return "Restarting " + plan.workload().orElseThrow() + " (enforcer.backstop.restart-workloads) so that its "
+                    + "connections go through the waypoint";
+        }
+        return plan.workload().isPresent() ? "Not restarting " + plan.workload().get() + ": " + plan.why() : RESTART_HINT;
+    }
+
+    /**
+     * A pod the backstop enrolled while it ran, under an earlier leader (or before this replica last lost the Lease): its
+     * report again, and its restart if it is still due (the replica that scheduled it may be gone). No second Event.
+     */
+    void resume(Pod pod) {
+        String ns = pod.getMetadata().getNamespace();
+        String name = pod.getMetadata().getName();
+        String advice = restartAdvice(pod);
+        LOG.infof("backstop: pod %s/%s was enrolled while running, before this replica led: %s", ns, name, advice);
+        reports.enrolledRunning.put(ns, name, advice);
     }
 
     void forget(String key) {

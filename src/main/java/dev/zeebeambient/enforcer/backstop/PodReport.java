@@ -13,6 +13,11 @@ final class PodReport {
         byNamespace.computeIfAbsent(ns, k -> new ConcurrentHashMap<>()).put(pod, text);
     }
 
+    boolean contains(String ns, String pod) {
+        Map<String, String> m = byNamespace.get(ns);
+        return m != null && m.containsKey(pod);
+    }
+
     void remove(String ns, String pod) {
         byNamespace.computeIfPresent(ns, (k, m) -> {
             m.remove(pod);

@@ -4,6 +4,7 @@ import dev.zeebeambient.enforcer.decision.Decision;
 import dev.zeebeambient.enforcer.decision.EnrollmentDecider;
 import dev.zeebeambient.enforcer.decision.Outcome;
 import dev.zeebeambient.enforcer.decision.Reason;
+import dev.zeebeambient.enforcer.enrollment.Origin;
 import io.fabric8.kubernetes.api.model.Pod;
 
 import java.time.Duration;
@@ -19,7 +20,16 @@ final class Reconcile {
     /** Namespace labels not loaded yet: look again shortly instead of deciding blind. */
     static final Duration LABELS_UNKNOWN_RETRY = Duration.ofSeconds(2);
 
-    sealed interface Action permits Forget, Later, Recheck, Bypassing, Report, Enroll {
+    sealed interface Action permits Forget, Later, Recheck, Bypassing, Report, Enroll, EnrolledWhileRunning {
+    }
+
+    /**
+     * Labelled by the backstop (by this replica or by a leader before it) and still running: its connections opened before
+     * the label stay outside the waypoint until it is replaced. A new leader takes these up again (the report, and with
+     * restart-workloads the restart) instead of dropping them with the other labelled pods: the replica that scheduled
+     * the restart may be gone (a rollout of the enforcer itself).
+     */
+    record EnrolledWhileRunning() implements Action {
     }
 
     /** Nothing to do (labelled, going away, finished, or not a client): drop any report about it. */
@@ -56,18 +66,27 @@ final class Reconcile {
     private Reconcile() {
     }
 
-    /** Before any decision: pods the backstop never writes to. Empty: decide. */
-    static Optional<Action> before(Pod pod) {
-        Map<String, String> labels = pod.getMetadata().getLabels();
-        if (labels != null && labels.containsKey(EnrollmentDecider.DATAPLANE_MODE)) {
-            return Optional.of(new Forget("has " + EnrollmentDecider.DATAPLANE_MODE));
-        }
+    /**
+     * Before any decision: pods the backstop never writes to. Empty: decide.
+     *
+     * @param byAnnotation the annotation that says who enrolled a pod ({@code Enrollment.byAnnotation()})
+     */
+    static Optional<Action> before(Pod pod, String byAnnotation) {
         if (pod.getMetadata().getDeletionTimestamp() != null) {
             return Optional.of(new Forget("being deleted"));
         }
         String phase = pod.getStatus() == null ? null : pod.getStatus().getPhase();
         if ("Succeeded".equals(phase) || "Failed".equals(phase)) {
             return Optional.of(new Forget("finished (" + phase + ")"));
+        }
+        Map<String, String> labels = pod.getMetadata().getLabels();
+        if (labels != null && labels.containsKey(EnrollmentDecider.DATAPLANE_MODE)) {
+            Map<String, String> annotations = pod.getMetadata().getAnnotations();
+            if ("ambient".equals(labels.get(EnrollmentDecider.DATAPLANE_MODE)) && annotations != null
+                    && Origin.BACKSTOP.tag().equals(annotations.get(byAnnotation))) {
+                return Optional.of(new EnrolledWhileRunning());
+            }
+            return Optional.of(new Forget("has " + EnrollmentDecider.DATAPLANE_MODE));
         }
         return Optional.empty();
     }

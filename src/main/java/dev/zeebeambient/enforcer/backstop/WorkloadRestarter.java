@@ -144,8 +144,14 @@ final class WorkloadRestarter {
             LOG.infof("backstop: not restarting %s for pod %s/%s: %s", w.get(), ns, name, pointless.get());
             return new Plan(w, false, pointless.get());
         }
-        schedule(w.get());
-        return new Plan(w, true, "its connections were opened outside the waypoint");
+        Instant created = instant(pod.getMetadata().getCreationTimestamp());
+        if (written != null && created != null && !created.isAfter(written)) {
+            // a restart this enforcer made after the pod was created (maybe by an earlier leader, whose schedule is gone,
+            // or before the namespace was watched again): that rollout replaces the pod, another one would not help
+            return new Plan(w, true, "restarted at " + written + "; its rollout replaces the pod");
+        }
+        Instant at = schedule(w.get(), written);
+        return new Plan(w, true, "restart at " + at);
     }
 
     /** Why a pod of {@code template} would not be enrolled at admission, as the webhook decides it; empty if it would. */
@@ -183,19 +189,30 @@ final class WorkloadRestarter {
         }
     }
 
-    private synchronized void schedule(Workload w) {
+    /** When the workload is (or was, in this wave) restarted. */
+    private synchronized Instant schedule(Workload w, Instant doneEarlier) {
+        if (doneEarlier != null) {
+            restarted.merge(w.toString(), doneEarlier, (a, b) -> a.isAfter(b) ? a : b);
+            if (lastRestart == null || doneEarlier.isAfter(lastRestart)) {
+                lastRestart = doneEarlier;
+            }
+        }
         Instant now = clock.instant();
         Duration delay = policy.decide(now, w.toString(), restarted, lastRestart);
         if (delay == null) {
-            return; // restarted in this wave already
+            return restarted.get(w.toString()); // restarted (or due) in this wave already
         }
         Instant at = now.plus(delay).truncatedTo(java.time.temporal.ChronoUnit.SECONDS); // as kubectl writes it, as pods are stamped
         restarted.put(w.toString(), at);
         lastRestart = at;
         scheduled.put(w.toString(), executor.schedule(() -> restart(w, at), delay.toMillis(), TimeUnit.MILLISECONDS));
+        return at;
     }
 
-    /** Lost the Lease: restarts not yet done are the new leader's to decide. */
+    /**
+     * Lost the Lease: restarts not yet done are the new leader's to decide. It finds the pods again (labelled by the
+     * backstop, still running: {@code Reconcile.EnrolledWhileRunning}) and the restarts already made on the workloads.
+     */
     synchronized void cancelAll() {
         scheduled.values().forEach(f -> f.cancel(false));
         scheduled.clear();

@@ -57,9 +57,12 @@ public class StateMetrics {
                 b -> b.enabled() ? b.status().gateways().stream().filter(g -> !g.programmed()).count() : 0)
                 .description("waypoint Gateways istiod has not reported Programmed")
                 .register(registry);
+        // both kinds: a pod enrolled while it ran keeps the connections it opened before, outside the waypoint, until replaced
         Gauge.builder("zeebe.ambient.bypassing.clients", backstop,
-                b -> b.bypassing().values().stream().mapToInt(java.util.Map::size).sum())
-                .description("client pods whose connections bypass the waypoint (listed in /status)")
+                b -> b.bypassing().values().stream().mapToInt(java.util.Map::size).sum()
+                        + b.enrolledWhileRunning().values().stream().mapToInt(java.util.Map::size).sum())
+                .description("client pods whose connections bypass the waypoint: clients of a Service not behind it, and pods "
+                        + "enrolled while running until they are replaced (both listed in /status)")
                 .register(registry);
         Gauge.builder("zeebe.ambient.configuration.differences", installed, i -> i.report() == null ? 0 : i.report().differences().size())
                 .description("settings the webhook or admission policies were rendered with that this replica does not run with (/status names them)")

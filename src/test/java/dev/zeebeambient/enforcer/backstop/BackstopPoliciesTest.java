@@ -95,6 +95,8 @@ class BackstopPoliciesTest {
 
     // --- Reconcile -------------------------------------------------------------------------------------------
 
+    static final String BY = "zeebe-ambient-enforcer.io/enrolled-by";
+
     static Pod pod(Map<String, String> labels, String phase, boolean deleting) {
         return new PodBuilder().withNewMetadata().withName("p").withNamespace("apps").withLabels(labels)
                 .withDeletionTimestamp(deleting ? "2026-11-26T10:00:00Z" : null).endMetadata()
@@ -103,14 +105,23 @@ class BackstopPoliciesTest {
 
     @Test
     void reconcileSkipsPodsItNeverWritesBeforeDeciding() {
-        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of("istio.io/dataplane-mode", "none"), "Running", false)).get());
-        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of("istio.io/dataplane-mode", "ambient"), "Running", false)).get());
-        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Running", true)).get());
-        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Succeeded", false)).get());
-        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Failed", false)).get());
-        assertTrue(Reconcile.before(pod(Map.of(), "Running", false)).isEmpty());
-        assertTrue(Reconcile.before(pod(Map.of(), "Pending", false)).isEmpty());
-        assertTrue(Reconcile.before(pod(null, null, false)).isEmpty());
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of("istio.io/dataplane-mode", "none"), "Running", false), BY).get());
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of("istio.io/dataplane-mode", "ambient"), "Running", false), BY).get());
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Running", true), BY).get());
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Succeeded", false), BY).get());
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(pod(Map.of(), "Failed", false), BY).get());
+        assertTrue(Reconcile.before(pod(Map.of(), "Running", false), BY).isEmpty());
+        assertTrue(Reconcile.before(pod(Map.of(), "Pending", false), BY).isEmpty());
+        assertTrue(Reconcile.before(pod(null, null, false), BY).isEmpty());
+        // labelled by the backstop and still running: taken up again (by a new leader), not dropped
+        Pod late = pod(Map.of("istio.io/dataplane-mode", "ambient"), "Running", false);
+        late.getMetadata().setAnnotations(Map.of(BY, "backstop"));
+        assertInstanceOf(Reconcile.EnrolledWhileRunning.class, Reconcile.before(late, BY).get());
+        late.getMetadata().setAnnotations(Map.of(BY, "admission"));
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(late, BY).get(), "enrolled at admission: nothing to restart");
+        late.getMetadata().setAnnotations(Map.of(BY, "backstop"));
+        late.getMetadata().setDeletionTimestamp("2026-11-26T10:00:00Z");
+        assertInstanceOf(Reconcile.Forget.class, Reconcile.before(late, BY).get(), "being replaced");
     }
 
     static final Decision CLIENT = new Decision(Reason.ZEEBE_CLIENT, "container app: env ZEEBE_ADDRESS -> camunda/x:26500", Optional.empty());
