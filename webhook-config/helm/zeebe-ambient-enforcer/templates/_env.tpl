@@ -29,6 +29,7 @@ ENFORCER_BOOTSTRAP_CHART_GATEWAY_SERVICE: {{ $e.bootstrap.chartGatewayService | 
 ENFORCER_BOOTSTRAP_WAYPOINT_DEFAULTS_ENABLED: {{ $e.bootstrap.waypointDefaults.enabled | quote }}
 ENFORCER_BOOTSTRAP_WAYPOINT_DEFAULTS_NAME: {{ $e.bootstrap.waypointDefaults.name | quote }}
 ENFORCER_SELF_MANAGED_TLS_ENABLED: {{ eq .Values.tls.mode "selfManaged" | quote }}
+ENFORCER_BOOTSTRAP_RETIRED: {{ include "zae.retiredObjects" . | quote }}
 {{- end -}}
 
 {{/* The value each configuration entry comes from: what the extraEnv check names instead. */}}
@@ -45,6 +46,7 @@ ENFORCER_SELF_MANAGED_TLS_ENABLED: {{ eq .Values.tls.mode "selfManaged" | quote 
   "ENFORCER_DETECTION_READ_SECRETS" "enforcer.readSecrets"
   "ENFORCER_BACKSTOP_RESTART_WORKLOADS" "enforcer.backstop.restartWorkloads"
   "ENFORCER_BOOTSTRAP_ENABLED" "enforcer.bootstrap.enabled"
+  "ENFORCER_BOOTSTRAP_RETIRED" "nothing (the chart computes it on upgrade)"
   "ENFORCER_BOOTSTRAP_WAYPOINT_NAME" "enforcer.bootstrap.waypointName"
   "ENFORCER_BOOTSTRAP_ISTIO_NAMESPACE" "enforcer.bootstrap.istioNamespace"
   "ENFORCER_BOOTSTRAP_BIND_CHART_SERVICE" "enforcer.bootstrap.bindChartService"

@@ -113,6 +113,47 @@ rule fails the render with the value's name, as the enforcer refuses to start on
       "domain" (trimAll "." (lower $e.clusterDomain)) "user" (include "zae.user" .) "k" $k | toJson -}}
 {{- end -}}
 
+{{/*
+What the bootstrapper writes (DesiredState.build), as "Kind namespace/name", sorted: the ConfigMap records it, so that
+an upgrade that renames a target, the waypoint or the defaults knows what the revision before wrote.
+*/}}
+{{- define "zae.bootstrapObjects" -}}
+{{- $c := include "zae.config" . | fromJson -}}
+{{- $b := .Values.enforcer.bootstrap -}}
+{{- $o := list -}}
+{{- if $b.enabled -}}
+{{- range $c.targetNamespaces }}{{ $o = append $o (printf "Gateway %s/%s" . $b.waypointName) }}{{ end -}}
+{{- range $c.targets -}}
+{{- $o = append $o (printf "Service %s/%s" .namespace .name) -}}
+{{- $o = append $o (printf "DestinationRule %s/%s" .namespace .name) -}}
+{{- if and $b.bindChartService (ne .chart .name) }}{{ $o = append $o (printf "DestinationRule %s/%s" .namespace .chart) }}{{ end -}}
+{{- end -}}
+{{- if $b.waypointDefaults.enabled }}{{ $o = append $o (printf "ConfigMap %s/%s" $b.istioNamespace $b.waypointDefaults.name) }}{{ end -}}
+{{- end -}}
+{{- $o | uniq | sortAlpha | join "," -}}
+{{- end -}}
+
+{{/*
+Objects a revision before this one had the bootstrapper write and this one does not (a renamed target, waypoint or
+defaults ConfigMap; the bootstrapper turned off), plus those still retired before: the enforcer deletes them (only its
+own: our label and field manager) and the chart grants it that on exactly these names (rbac-retired.yaml). Read from the
+live ConfigMap with lookup: empty for helm template and on a first install.
+*/}}
+{{- define "zae.retiredObjects" -}}
+{{- $k := include "zae.constants" . | fromJson -}}
+{{- $now := splitList "," (include "zae.bootstrapObjects" .) -}}
+{{- $old := list -}}
+{{- $cm := lookup "v1" "ConfigMap" .Release.Namespace "zeebe-ambient-enforcer-config" -}}
+{{- if $cm -}}
+{{- $a := ($cm.metadata).annotations | default dict -}}
+{{- $d := $cm.data | default dict -}}
+{{- $old = concat (splitList "," (index $a "zeebe-ambient-enforcer.io/bootstrap-objects" | default "")) (splitList "," (index $d "ENFORCER_BOOTSTRAP_RETIRED" | default "")) -}}
+{{- end -}}
+{{- $r := list -}}
+{{- range $old }}{{ if and . (regexMatch $k.retiredObjectPattern .) (not (has . $now)) }}{{ $r = append $r . }}{{ end }}{{ end -}}
+{{- $r | uniq | sortAlpha | join "," -}}
+{{- end -}}
+
 {{/* The namespace and object selectors of the webhook and the policy bindings (InstallManifest.selectors). */}}
 {{- define "zae.selectors" -}}
 namespaceSelector:

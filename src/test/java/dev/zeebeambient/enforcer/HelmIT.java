@@ -218,11 +218,17 @@ class HelmIT {
         assertTrue(tested.output().contains("Phase:          Succeeded") || tested.output().contains("Succeeded"), tested.output());
 
         // upgrade to enforce: the configuration changed, so the pod template's checksum does (the pods roll)
-        Helm.Result upgrade = helm(concat(List.of("upgrade", RELEASE, Helm.CHART.toString(), "-n", NS), installValues("enforce")));
+        // ... and renames the waypoint and the waypoint defaults: the new revision retires the old names
+        Helm.Result upgrade = helm(concat(concat(List.of("upgrade", RELEASE, Helm.CHART.toString(), "-n", NS), installValues("enforce")),
+                List.of("--set", "enforcer.bootstrap.waypointName=waypoint-enforce",
+                        "--set", "enforcer.bootstrap.waypointDefaults.name=zeebe-ambient-enforcer-defaults-enforce")));
         assertEquals(0, upgrade.exit(), upgrade.output());
         String enforceChecksum = deployment().getSpec().getTemplate().getMetadata().getAnnotations().get("checksum/config");
         assertNotEquals(auditChecksum, enforceChecksum, "the checksum rolls the pods");
         assertEquals("false", admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData().get("ENFORCER_AUDIT"));
+        assertEquals("ConfigMap istio-system/zeebe-ambient-enforcer-waypoint-defaults,Gateway camunda/waypoint",
+                admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData().get("ENFORCER_BOOTSTRAP_RETIRED"),
+                "the upgrade names what the revision before wrote and this one does not");
         assertTrue(enrollPolicy() != null,
                 "enforce mode installs the enroll policy");
         assertEquals(0 | 143, audit.terminate(30) | 143, "the old pod stops on SIGTERM");
@@ -232,6 +238,13 @@ class HelmIT {
             h.setObjectSelector(hook.getObjectSelector());
             h.setMatchConditions(hook.getMatchConditions());
         });
+        // the new leader converges on the new names, then removes the old ones (the chart granted exactly that)
+        await(() -> gateway("waypoint-enforce") != null && gateway("waypoint") == null
+                && admin.configMaps().inNamespace("istio-system").withName("zeebe-ambient-enforcer-waypoint-defaults").get() == null
+                && admin.configMaps().inNamespace("istio-system").withName("zeebe-ambient-enforcer-defaults-enforce").get() != null, 60,
+                "the renamed waypoint and defaults replace the old ones (log:\n" + enforce.log() + ")");
+        assertEquals("waypoint-enforce", admin.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").get().getMetadata()
+                .getLabels().get("istio.io/use-waypoint"), "the gRPC Service points at the new waypoint");
         // behaviour changed: the backstop enrolls what audit mode only reported; new clients are enrolled at admission
         await(() -> "ambient".equals(label("audit-literal")) && "ambient".equals(label("audit-configmap")), 60,
                 "the backstop enrolls the clients audit mode reported");
@@ -243,16 +256,17 @@ class HelmIT {
                 .get("zeebe-ambient-enforcer.io/enrolled-by"));
 
         // uninstall with cleanup: the pre-delete Job scales the Deployment to 0 (the replica stops), waits for the Lease, deletes ours
-        assertTrue(admin.genericKubernetesResources("gateway.networking.k8s.io/v1", "Gateway").inNamespace("camunda").withName("waypoint")
-                .get() != null);
+        assertTrue(gateway("waypoint-enforce") != null);
         long t0 = System.nanoTime();
         CompletableFuture<Helm.Result> uninstall = CompletableFuture.supplyAsync(() -> call(() -> helm("uninstall", RELEASE, "-n", NS,
                 "--timeout", "180s")));
         await(() -> admin.batch().v1().jobs().inNamespace(NS).withName("zeebe-ambient-enforcer-cleanup").get() != null, 60,
                 "helm uninstall creates the cleanup Job");
         Job job = admin.batch().v1().jobs().inNamespace(NS).withName("zeebe-ambient-enforcer-cleanup").get();
-        Replica cleanup = Replica.start("helm-cleanup", cluster.freshServiceAccountKubeconfig(), 29463, 29464, Map.of(),
-                containerEnv(job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()));
+        // the Job's container as the kubelet runs it: envFrom the release's ConfigMap, then its own env
+        Map<String, String> jobEnv = new HashMap<>(admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData());
+        jobEnv.putAll(containerEnv(job.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv()));
+        Replica cleanup = Replica.start("helm-cleanup", cluster.freshServiceAccountKubeconfig(), 29463, 29464, Map.of(), jobEnv);
         replicas.add(cleanup);
         // the ReplicaSet controller's part: a Deployment scaled to 0 loses its pods (SIGTERM)
         await(() -> deployment().getSpec().getReplicas() == 0 || !cleanup.alive(), 60, "cleanup scales the Deployment to 0");
@@ -267,20 +281,77 @@ class HelmIT {
         // nothing of ours is left; what is not ours stays
         assertNull(dr("camunda-zeebe-gateway-grpc").o(), "DestinationRule");
         assertNull(admin.services().inNamespace("camunda").withName("camunda-zeebe-gateway-grpc").get(), "gRPC Service");
-        assertNull(admin.genericKubernetesResources("gateway.networking.k8s.io/v1", "Gateway").inNamespace("camunda").withName("waypoint")
-                .get(), "waypoint");
-        assertNull(admin.configMaps().inNamespace("istio-system").withName("zeebe-ambient-enforcer-waypoint-defaults").get(), "defaults");
+        assertNull(gateway("waypoint-enforce"), "waypoint");
+        assertNull(admin.configMaps().inNamespace("istio-system").withName("zeebe-ambient-enforcer-defaults-enforce").get(), "defaults");
         assertTrue(admin.services().inNamespace("camunda").withName("camunda-zeebe-gateway").get() != null, "the chart's Service stays");
         for (ObjectNode o : manifest) {
             var live = live(o);
             assertTrue(live == null || live.getMetadata().getDeletionTimestamp() != null, Helm.key(o) + " survived helm uninstall");
         }
-        assertEquals(List.of(), admin.rbac().clusterRoles().withLabel("app.kubernetes.io/part-of", "zeebe-ambient-enforcer").list().getItems()
-                .stream().map(r -> r.getMetadata().getName()).toList());
+        cluster.deregisterWebhook("helm-route"); // the test's own route to the replica (a copy of the shipped webhook, labelled alike)
+        await(() -> admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("helm-route").get() == null, 30, "route gone");
+        assertEquals(List.of(), leftovers(), "every kind the chart or the enforcer ever writes, cluster-wide");
         assertFalse(cleanup.log().contains("403"), cleanup.log());
         for (Replica r : List.of(audit, enforce)) {
             assertFalse(FailoverIT.DENIED.matcher(r.log()).find(), r.name() + " was denied something by the chart's RBAC:\n" + r.log());
         }
+    }
+
+    static HasMetadata gateway(String name) {
+        return admin.genericKubernetesResources("gateway.networking.k8s.io/v1", "Gateway").inNamespace("camunda").withName(name).get();
+    }
+
+    /**
+     * What is left of the release after uninstall, cluster-wide: objects the chart renders (labelled part-of), the ones the
+     * enforcer writes (labelled managed-by: waypoint, gRPC Service, DestinationRule, defaults, self-managed TLS Secret),
+     * the Lease, the hooks' Jobs and pods. Enrolled pods keep their label by design and are not listed.
+     */
+    static List<String> leftovers() {
+        List<String> left = new ArrayList<>();
+        String partOf = "app.kubernetes.io/part-of";
+        String managedBy = "app.kubernetes.io/managed-by";
+        java.util.function.BiConsumer<String, List<? extends HasMetadata>> add = (kind, items) -> items.stream()
+                .filter(o -> o.getMetadata().getDeletionTimestamp() == null)
+                // istiod's Deployment, Service and ServiceAccount of a waypoint copy its labels and are owned by the Gateway:
+                // the garbage collector removes them with it (no controller manager runs here)
+                .filter(o -> o.getMetadata().getOwnerReferences() == null || o.getMetadata().getOwnerReferences().isEmpty())
+                .forEach(o -> left.add(kind + " " + (o.getMetadata().getNamespace() == null ? "" : o.getMetadata().getNamespace() + "/")
+                        + o.getMetadata().getName()));
+        for (String label : List.of(partOf, managedBy)) {
+            String value = "zeebe-ambient-enforcer";
+            add.accept("ClusterRole", admin.rbac().clusterRoles().withLabel(label, value).list().getItems());
+            add.accept("ClusterRoleBinding", admin.rbac().clusterRoleBindings().withLabel(label, value).list().getItems());
+            add.accept("Role", admin.rbac().roles().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("RoleBinding", admin.rbac().roleBindings().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("ConfigMap", admin.configMaps().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("Secret", admin.secrets().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("Service", admin.services().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("Deployment", admin.apps().deployments().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("Job", admin.batch().v1().jobs().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("Pod", admin.pods().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("ServiceAccount", admin.serviceAccounts().inAnyNamespace().withLabel(label, value).list().getItems());
+            add.accept("MutatingWebhookConfiguration", admin.admissionRegistration().v1().mutatingWebhookConfigurations().withLabel(label, value)
+                    .list().getItems());
+            add.accept("ValidatingAdmissionPolicy", admin.admissionRegistration().v1().validatingAdmissionPolicies().withLabel(label, value)
+                    .list().getItems());
+            add.accept("ValidatingAdmissionPolicyBinding", admin.admissionRegistration().v1().validatingAdmissionPolicyBindings()
+                    .withLabel(label, value).list().getItems());
+            for (String[] k : List.of(new String[] {"admissionregistration.k8s.io/v1", "MutatingAdmissionPolicy"},
+                    new String[] {"admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding"},
+                    new String[] {"gateway.networking.k8s.io/v1", "Gateway"}, new String[] {DR, "DestinationRule"},
+                    new String[] {"networking.k8s.io/v1", "NetworkPolicy"}, new String[] {"policy/v1", "PodDisruptionBudget"})) {
+                add.accept(k[1], admin.genericKubernetesResources(k[0], k[1]).inAnyNamespace().withLabel(label, value).list().getItems());
+            }
+        }
+        // the Lease carries no label: by name
+        if (admin.leases().inNamespace(NS).withName("zeebe-ambient-enforcer-leader").get() != null) {
+            left.add("Lease " + NS + "/zeebe-ambient-enforcer-leader");
+        }
+        // the hooks' objects, whatever their labels
+        admin.pods().inNamespace(NS).list().getItems().stream().filter(p -> p.getMetadata().getName().startsWith(RELEASE))
+                .forEach(p -> left.add("Pod " + NS + "/" + p.getMetadata().getName()));
+        admin.batch().v1().jobs().inNamespace(NS).list().getItems().forEach(j -> left.add("Job " + NS + "/" + j.getMetadata().getName()));
+        return left.stream().distinct().sorted().toList();
     }
 
     /** The kubelet's part for the test hook's pod: its phase once the container exited. */

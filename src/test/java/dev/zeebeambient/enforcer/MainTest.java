@@ -65,5 +65,14 @@ class MainTest {
         } finally {
             System.clearProperty("enforcer.targets");
         }
+        // what an upgrade retires is Kind namespace/name of a kind the bootstrapper writes
+        System.setProperty("enforcer.bootstrap.retired", "Gateway camunda/waypoint,Deployment camunda/x");
+        try {
+            String line = Main.invalidConfiguration();
+            assertTrue(line != null && line.contains("enforcer.bootstrap.retired 'Deployment camunda/x': expected Kind namespace/name")
+                    && !line.contains("'Gateway camunda/waypoint'"), String.valueOf(line));
+        } finally {
+            System.clearProperty("enforcer.bootstrap.retired");
+        }
     }
 }

@@ -15,6 +15,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -57,6 +58,20 @@ class SelfManagedTlsIT {
             assertFalse(Files.readString(tls.resolve("tls.crt")).isEmpty());
             assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(tls.resolve("tls.key"))));
             assertFalse(FailoverIT.DENIED.matcher(r.log()).find(), r.log());
+
+            // uninstall: the cleanup run (as the hook Job runs it, once the replicas are gone) removes the Secret it wrote,
+            // with the CA's key, and the Lease: no installer owns either
+            assertEquals(0 | 143, r.terminate(30) | 143, "the replica stops on SIGTERM");
+            try (Replica cleanup = Replica.start("self-managed-tls-cleanup", kubeconfig, 26453, 26454,
+                    Map.of("enforcer.self-managed-tls.enabled", "true", "enforcer.bootstrap.mode", "cleanup"),
+                    Map.of("ENFORCER_TLS_CERT", tls.resolve("tls.crt").toString(), "ENFORCER_TLS_KEY", tls.resolve("tls.key").toString()))) {
+                assertEquals(0, cleanup.awaitExit(60), cleanup.log());
+                assertTrue(cleanup.log().contains("Secret " + KubeTestCluster.SA_NAMESPACE + "/zeebe-ambient-enforcer-tls"), cleanup.log());
+            }
+            assertNull(admin.secrets().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-tls").get(),
+                    "cleanup deletes the self-managed TLS Secret");
+            assertNull(admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-leader").get(),
+                    "cleanup deletes the Lease nobody holds");
         } finally {
             admin.leases().inNamespace(KubeTestCluster.SA_NAMESPACE).withName("zeebe-ambient-enforcer-leader").delete();
             admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("zeebe-ambient-enforcer").delete();

@@ -192,6 +192,17 @@ public class Bootstrapper {
                     List.of(), List.of(), e.toString());
         }
         report(previous, status);
+        if (status.phase() == Phase.CONVERGED && leadership.isLeader() && config.bootstrap().retired().isPresent()) {
+            // the new names are in place (the gRPC Service points at the new waypoint): now the old ones can go
+            for (Cleanup.Outcome o : new Cleanup(client, config).retire()) {
+                if (o.result() == Cleanup.Result.ERROR) {
+                    LOG.warnf("bootstrap: could not remove %s, which the configuration no longer names: %s", o.ref(), o.detail());
+                } else if (o.result() != Cleanup.Result.ABSENT) {
+                    LOG.infof("bootstrap: %s %s, which the configuration no longer names%s", o.result().tag(), o.ref(),
+                            o.detail() == null ? "" : " (" + o.detail() + ")");
+                }
+            }
+        }
         if (status.phase() == Phase.CONVERGED && running) {
             try {
                 watchManagedObjects();

@@ -98,7 +98,7 @@ public final class Cleanup {
                 }
             } catch (KubernetesClientException e) {
                 // 404: kind not installed; 403: without bind-chart-service's RBAC nothing of ours can be there
-                if (e.getCode() != 404 && e.getCode() != 403) {
+                if (!kindNotInstalled(e) && e.getCode() != 403) {
                     out.add(new Outcome(DesiredState.ref(dr), Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
                 }
             }
@@ -107,9 +107,119 @@ public final class Cleanup {
     }
 
     /** bind-chart-service turned off: release the chart Services and remove their DestinationRules (what cleanup does for them). */
+    /** 404, or fabric8's discovery not knowing the kind at all (its CRD was never installed, or is gone already). */
+    static boolean kindNotInstalled(KubernetesClientException e) {
+        return e.getCode() == 404 || (e.getCode() <= 0 && String.valueOf(e.getMessage()).contains("Could not find a registered handler"));
+    }
+
     public List<Outcome> unbindChartServices() {
         List<Outcome> out = releaseChartServices();
         clean(chartDestinationRules(out), out, false);
+        return out;
+    }
+
+    /** The objects of {@code enforcer.bootstrap.retired}, as references to look up (apiVersion by kind, as DesiredState writes them). */
+    List<GenericKubernetesResource> retiredObjects() {
+        List<GenericKubernetesResource> out = new ArrayList<>();
+        for (String r : config.bootstrap().retired().orElse(List.of())) {
+            String[] kindRef = r.trim().split(" ", 2);
+            if (kindRef.length != 2 || kindRef[1].indexOf('/') < 0) {
+                continue; // ConfigRules refused it at start
+            }
+            String apiVersion = switch (kindRef[0]) {
+                case "Gateway" -> "gateway.networking.k8s.io/v1";
+                case "DestinationRule" -> "networking.istio.io/v1";
+                case "Service", "ConfigMap" -> "v1";
+                default -> null;
+            };
+            if (apiVersion == null) {
+                continue;
+            }
+            GenericKubernetesResource o = new GenericKubernetesResource();
+            o.setApiVersion(apiVersion);
+            o.setKind(kindRef[0]);
+            String[] nsName = kindRef[1].split("/", 2);
+            o.setMetadata(new ObjectMetaBuilder().withNamespace(nsName[0]).withName(nsName[1]).build());
+            out.add(o);
+        }
+        return out;
+    }
+
+    /**
+     * Deletes what an earlier configuration had the bootstrapper write under names this one no longer uses (a renamed
+     * target, waypoint or defaults ConfigMap), where it is still there and ours; shared ones lose only our fields.
+     */
+    public List<Outcome> retire() {
+        List<Outcome> out = new ArrayList<>();
+        clean(retiredObjects(), out, false);
+        return out;
+    }
+
+    /**
+     * The leader Lease, once nothing runs any more (after {@link ScaleDown}): an uninstall leaves no Lease behind. A
+     * replica still holding it keeps it (conditional on the holder being empty or its term over).
+     */
+    public Outcome deleteLease(String namespace, String name, java.time.Instant now) {
+        String ref = "Lease " + namespace + "/" + name;
+        try {
+            var lease = client.leases().inNamespace(namespace).withName(name).get();
+            if (lease == null) {
+                return new Outcome(ref, Result.ABSENT, null);
+            }
+            var held = ScaleDown.leaseHeld(lease, now);
+            if (held.isPresent()) {
+                return new Outcome(ref, Result.KEPT, held.get());
+            }
+            client.leases().inNamespace(namespace).withName(name).delete();
+            return new Outcome(ref, Result.DELETED, null);
+        } catch (KubernetesClientException e) {
+            return new Outcome(ref, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The self-managed TLS Secret (with the CA's key): written by the enforcer, not by the installer, so nobody else
+     * removes it. Only when it carries our managed-by label.
+     */
+    public Outcome deleteSelfManagedSecret(String namespace) {
+        String name = config.selfManagedTls().secretName();
+        String ref = "Secret " + namespace + "/" + name;
+        try {
+            var secret = client.secrets().inNamespace(namespace).withName(name).get();
+            if (secret == null) {
+                return new Outcome(ref, Result.ABSENT, null);
+            }
+            var labels = secret.getMetadata().getLabels();
+            if (labels == null || !config.bootstrap().fieldManager().equals(labels.get(DesiredState.MANAGED_BY))) {
+                return new Outcome(ref, Result.KEPT, "not managed by " + config.bootstrap().fieldManager());
+            }
+            client.secrets().inNamespace(namespace).withName(name).delete();
+            return new Outcome(ref, Result.DELETED, "the enforcer's CA and serving certificate");
+        } catch (KubernetesClientException e) {
+            return new Outcome(ref, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code enforcer.bootstrap.cleanup-delete}: the install's own leftovers in {@code namespace} (test hook objects). */
+    public List<Outcome> deleteLeftovers(String namespace) {
+        List<Outcome> out = new ArrayList<>();
+        for (String entry : config.bootstrap().cleanupDelete().orElse(List.of())) {
+            String[] kindName = entry.trim().split(" ", 2);
+            if (kindName.length != 2) {
+                continue;
+            }
+            String ref = kindName[0] + " " + namespace + "/" + kindName[1];
+            try {
+                boolean deleted = switch (kindName[0]) {
+                    case "Pod" -> !client.pods().inNamespace(namespace).withName(kindName[1]).withGracePeriod(0).delete().isEmpty();
+                    case "ConfigMap" -> !client.configMaps().inNamespace(namespace).withName(kindName[1]).delete().isEmpty();
+                    default -> false;
+                };
+                out.add(new Outcome(ref, deleted ? Result.DELETED : Result.ABSENT, null));
+            } catch (KubernetesClientException e) {
+                out.add(new Outcome(ref, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));
+            }
+        }
         return out;
     }
 
@@ -122,6 +232,7 @@ public final class Cleanup {
         boolean chartStillBound = out.stream().anyMatch(o -> o.result() == Result.ERROR);
         List<GenericKubernetesResource> candidates = new ArrayList<>(DesiredState.build(config, any));
         candidates.addAll(chartDestinationRules(out));
+        candidates.addAll(retiredObjects());
         clean(candidates, out, chartStillBound);
         return out;
     }
@@ -176,7 +287,8 @@ public final class Cleanup {
                     }
                 }
             } catch (KubernetesClientException e) {
-                if (e.getCode() == 404) {
+                // 404, or fabric8's discovery not knowing the kind at all (the CRD was never installed or is gone already)
+                if (kindNotInstalled(e)) {
                     out.add(new Outcome(ref, Result.ABSENT, "kind not installed"));
                 } else {
                     out.add(new Outcome(ref, Result.ERROR, "HTTP " + e.getCode() + ": " + e.getMessage()));

@@ -24,6 +24,10 @@ public final class ConfigRules {
     /** Never enrolled, whatever {@code enforcer.excluded-namespaces} says (with the Istio namespace and the enforcer's own). */
     public static final Set<String> SYSTEM_NAMESPACES = Set.of("kube-system", "kube-public", "kube-node-lease");
 
+    /** An object an earlier configuration had the bootstrapper write: {@code Kind namespace/name} (enforcer.bootstrap.retired). */
+    public static final String RETIRED_OBJECT = "(Gateway|Service|DestinationRule|ConfigMap) [a-z0-9.-]+/[a-z0-9.-]+";
+    private static final Pattern RETIRED = Pattern.compile(RETIRED_OBJECT);
+
     private ConfigRules() {
     }
 
@@ -45,6 +49,12 @@ public final class ConfigRules {
         int eq = label.indexOf('=');
         if (eq <= 0 || eq == label.length() - 1) {
             problems.add("enforcer.namespace-opt-in-label '" + label + "': expected key=value, e.g. zeebe-ambient-enforcer.io/enabled=true");
+        }
+        for (String r : c.bootstrap().retired().orElse(List.of())) {
+            if (!RETIRED.matcher(r.trim()).matches()) {
+                problems.add("enforcer.bootstrap.retired '" + r + "': expected Kind namespace/name with Kind one of Gateway, Service, "
+                        + "DestinationRule, ConfigMap, e.g. Gateway camunda/waypoint");
+            }
         }
         return problems;
     }

@@ -189,9 +189,23 @@ public interface EnforcerConfig {
          */
         Optional<String> cleanupScaleDown();
 
+        /**
+         * Cleanup mode: objects of the install in the own namespace that no installer removes ({@code Pod name},
+         * {@code ConfigMap name}): the helm test hook's pod and CA ConfigMap, which Helm keeps after a failed (the
+         * ConfigMap) or any (the pod) test run and does not delete on uninstall.
+         */
+        Optional<List<String>> cleanupDelete();
+
         /** Cleanup mode with {@code cleanup-scale-down}: how long to wait for the leader Lease to be released or to expire. */
         @WithDefault("60s")
         Duration cleanupScaleDownTimeout();
+
+        /**
+         * Objects an earlier configuration had the bootstrapper write and this one does not ({@code Kind namespace/name},
+         * Kind one of Gateway, Service, DestinationRule, ConfigMap): deleted (only if ours) once the new ones are in place,
+         * and by cleanup. The chart computes it on upgrade and grants the permissions on exactly these names.
+         */
+        Optional<List<String>> retired();
 
         /** Server-side apply field manager; also the {@code app.kubernetes.io/managed-by} value. */
         @WithDefault("zeebe-ambient-enforcer")

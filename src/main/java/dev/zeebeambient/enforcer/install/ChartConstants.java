@@ -40,6 +40,7 @@ public final class ChartConstants {
         m.put("keyPrefix", AddressRegex.KEY_PREFIX);
         m.put("targetPattern", "^" + Target.PATTERN + "$");
         m.put("qualifiedKeyPattern", "^" + ConfigRules.QUALIFIED_KEY + "$");
+        m.put("retiredObjectPattern", "^" + ConfigRules.RETIRED_OBJECT + "$");
         m.put("systemNamespaces", new TreeSet<>(ConfigRules.SYSTEM_NAMESPACES));
         m.put("dataplaneModeLabel", EnrollmentDecider.DATAPLANE_MODE);
         m.put("originAnnotationName", dev.zeebeambient.enforcer.enrollment.Enrollment.ORIGIN_NAME);

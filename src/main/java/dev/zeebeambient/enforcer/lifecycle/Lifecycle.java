@@ -166,7 +166,14 @@ public class Lifecycle {
                 return;
             }
         }
-        List<Cleanup.Outcome> outcomes = new Cleanup(client, config).run();
+        Cleanup cleanup = new Cleanup(client, config);
+        List<Cleanup.Outcome> outcomes = new java.util.ArrayList<>(cleanup.run());
+        if (config.selfManagedTls().enabled()) {
+            outcomes.add(cleanup.deleteSelfManagedSecret(config.ownNamespace()));
+        }
+        outcomes.addAll(cleanup.deleteLeftovers(config.ownNamespace()));
+        // nothing runs any more (ScaleDown waited for that, or the caller scaled down): a Lease still held is kept
+        outcomes.add(cleanup.deleteLease(config.ownNamespace(), config.leaderElection().leaseName(), java.time.Instant.now()));
         outcomes.forEach(o -> LOG.infof("cleanup: %s %s%s", o.result().tag(), o.ref(), o.detail() == null ? "" : " (" + o.detail() + ")"));
         Quarkus.asyncExit(outcomes.stream().anyMatch(o -> o.result() == Cleanup.Result.ERROR) ? 1 : 0);
     }

@@ -68,12 +68,18 @@ class ScaleDownTest {
                         .inNamespace(ns).fieldManager("scale-down-test").forceConflicts().serverSideApply();
             }
         }
-        Map<String, String> labels = Map.of("app.kubernetes.io/name", InstallNames.NAME);
-        admin.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder().withNewMetadata().withName(InstallNames.NAME).endMetadata()
-                .withNewSpec().withReplicas(2).withNewSelector().withMatchLabels(labels).endSelector().withNewTemplate().withNewMetadata()
-                .withLabels(labels).endMetadata().withNewSpec().addNewContainer().withName("enforcer").withImage("enforcer:1")
-                .withSecurityContext(RESTRICTED).endContainer()
-                .endSpec().endTemplate().endSpec().build()).serverSideApply();
+        // the Deployment as installed (an earlier test may have applied the shipped one): its selector picks its pods
+        var existing = admin.apps().deployments().inNamespace(ns).withName(InstallNames.NAME).get();
+        Integer replicasBefore = existing == null ? null : existing.getSpec().getReplicas();
+        if (existing == null) {
+            admin.apps().deployments().inNamespace(ns).resource(new DeploymentBuilder().withNewMetadata().withName(InstallNames.NAME)
+                    .endMetadata().withNewSpec().withReplicas(2).withNewSelector().withMatchLabels(Map.of("app.kubernetes.io/name",
+                            InstallNames.NAME)).endSelector().withNewTemplate().withNewMetadata().withLabels(Map.of("app.kubernetes.io/name",
+                            InstallNames.NAME)).endMetadata().withNewSpec().addNewContainer().withName("enforcer").withImage("enforcer:1")
+                    .withSecurityContext(RESTRICTED).endContainer().endSpec().endTemplate().endSpec().build()).create();
+        }
+        Map<String, String> labels = admin.apps().deployments().inNamespace(ns).withName(InstallNames.NAME).get().getSpec().getSelector()
+                .getMatchLabels();
         // a follower whose SIGTERM has not arrived: its pod is terminating (a finalizer keeps it), the Lease was released
         admin.pods().inNamespace(ns).resource(new PodBuilder().withNewMetadata().withName("enforcer-follower").withLabels(labels)
                 .withFinalizers("test.zeebe-ambient-enforcer.io/hold").endMetadata().withNewSpec().addNewContainer().withName("enforcer")
@@ -99,7 +105,11 @@ class ScaleDownTest {
             assertEquals(Optional.empty(), scaleDown.run(ns, InstallNames.NAME, lease, Duration.ofSeconds(30)));
         } finally {
             admin.pods().inNamespace(ns).withName("cleanup-hook").withGracePeriod(0).delete();
-            admin.apps().deployments().inNamespace(ns).withName(InstallNames.NAME).delete();
+            if (existing == null) {
+                admin.apps().deployments().inNamespace(ns).withName(InstallNames.NAME).delete();
+            } else {
+                admin.apps().deployments().inNamespace(ns).withName(InstallNames.NAME).scale(replicasBefore == null ? 1 : replicasBefore);
+            }
             admin.leases().inNamespace(ns).withName(lease).delete();
         }
     }

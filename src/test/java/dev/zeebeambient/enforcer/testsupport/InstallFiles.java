@@ -196,6 +196,9 @@ public final class InstallFiles {
                 continue;
             }
             String source = m.group(1);
+            if (source.equals("cleanup-hook.yaml")) {
+                continue; // Helm's uninstall hook; kustomize installs use cleanup/job.yaml
+            }
             if (!tls && source.equals("tls.yaml")) {
                 continue;
             }
