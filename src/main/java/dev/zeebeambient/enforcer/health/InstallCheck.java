@@ -42,8 +42,7 @@ public final class InstallCheck {
         try {
             HttpClient plain = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
             get(plain, management + "/q/health/ready", "a replica is ready", out, failed);
-            get(plain, management + "/q/health/group/bootstrap", "the bootstrap converged (waypoint, gRPC Service, DestinationRule)",
-                    out, failed);
+            bootstrapOfTheLeader(management, out, failed);
             HttpClient.Builder tls = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5));
             if (args.size() == 3 && Files.isRegularFile(Path.of(args.get(2)))) {
                 tls.sslContext(trusting(Path.of(args.get(2))));
@@ -78,6 +77,44 @@ public final class InstallCheck {
         }
         out.println(failed.isEmpty() ? "check: passed" : "check: failed");
         return failed.isEmpty() ? 0 : 1;
+    }
+
+    /** How many fresh connections the check opens to reach the leader through the Service. */
+    static final int LEADER_ATTEMPTS = 30;
+
+    /**
+     * Only the leader knows the bootstrap's state (a follower answers "observing", UP): through the Service each new
+     * connection may reach another replica, so the check opens new ones until the leader answers, and fails when none
+     * does. A follower's UP would otherwise hide a leader in error or conflict.
+     */
+    static void bootstrapOfTheLeader(String management, PrintStream out, List<String> failed) throws IOException, InterruptedException {
+        String url = management + "/q/health/group/bootstrap";
+        String what = "the bootstrap converged (waypoint, gRPC Service, DestinationRule), as the leader reports it";
+        HttpResponse<String> last = null;
+        for (int i = 0; i < LEADER_ATTEMPTS; i++) {
+            // a new client each time: a new connection, which the Service may route to another replica
+            HttpClient fresh = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            last = fresh.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (!fromAFollower(last.body())) {
+                boolean ok = last.statusCode() == 200;
+                out.println((ok ? "ok   " : "FAIL ") + what + ": " + url + " -> HTTP " + last.statusCode() + (ok ? "" : " "
+                        + abbreviate(last.body())));
+                if (!ok) {
+                    failed.add(url);
+                }
+                return;
+            }
+            Thread.sleep(200);
+        }
+        out.println("FAIL " + what + ": " + url + " answered " + LEADER_ATTEMPTS + " times, only from followers (\"observing\"); no "
+                + "leader answered, so the bootstrap's state is unknown: " + abbreviate(last == null ? "" : last.body()));
+        failed.add(url);
+    }
+
+    /** Whether a bootstrap health answer comes from a follower (phase observing), which does not know the bootstrap's state. */
+    static boolean fromAFollower(String body) {
+        return body != null && body.replace(" ", "").contains("\"phase\":\"observing\"");
     }
 
     private static void get(HttpClient client, String url, String what, PrintStream out, List<String> failed)
