@@ -63,11 +63,21 @@ else
   echo "build-binaries: built in $(( $(date +%s) - start )) s"
 fi
 
-# Older minors the product supports (one module per minor, v1.30/ ...): their kube-apiserver only, beside this
-# version's etcd and kubectl (OldestKubernetesIT starts them; kubectl warns about the skew, which is fine).
+# Older minors the product supports (one module per minor, v1.30/ ... v1.36/, written by add-minor.sh): their
+# kube-apiserver only, beside this version's etcd and kubectl (kubectl warns about the skew, which is fine).
+# KUBE_MINORS says which: the oldest supported by default (what `mvn verify` runs), `all` for the version matrix
+# (src/test/kube/matrix.sh), or a list such as "1.33 1.34".
 main_bin=$bin
+minors=${KUBE_MINORS:-oldest}
+oldest=$(cd "$here" && ls -d v*/ 2>/dev/null | sort -V | head -1)
 for module in "$here"/v*/; do
   [ -f "$module/go.mod" ] || continue
+  name=$(basename "$module")
+  case "$minors" in
+    all) ;;
+    oldest) [ "$name/" = "$oldest" ] || continue ;;
+    *) echo " $minors " | grep -q " ${name#v} " || continue ;;
+  esac
   old=$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$module/go.mod"); [ -n "$old" ] || old=$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3; exit }' "$module/go.mod")
   oldv=${old#v}
   obin="$cache/k8s/$oldv-linux-$arch"
