@@ -154,8 +154,16 @@ live ConfigMap with lookup: empty for helm template and on a first install.
 {{- $r | uniq | sortAlpha | join "," -}}
 {{- end -}}
 
-{{/* The namespace and object selectors of the webhook and the policy bindings (InstallManifest.selectors). */}}
+{{/* The namespace and object selectors of the policy bindings; the webhook takes the namespace selector only. */}}
 {{- define "zae.selectors" -}}
+{{ include "zae.namespaceSelector" . }}
+objectSelector:
+  matchExpressions:
+    - key: {{ .mode }}
+      operator: DoesNotExist
+{{- end -}}
+
+{{- define "zae.namespaceSelector" -}}
 namespaceSelector:
   matchLabels:
     {{ .optInKey }}: {{ .optInValue | quote }}
@@ -166,10 +174,6 @@ namespaceSelector:
     - key: {{ .mode }}
       operator: NotIn
       values: [ambient, none]
-objectSelector:
-  matchExpressions:
-    - key: {{ .mode }}
-      operator: DoesNotExist
 {{- end -}}
 
 {{/* A literal as Java's toLowerCase(Locale.ROOT) sees it, in RE2 (EnrollPolicy.ci). */}}

@@ -160,7 +160,12 @@ class ManifestsTest {
         assertEquals("true", hook.getNamespaceSelector().getMatchLabels().get("zeebe-ambient-enforcer.io/enabled"));
         assertTrue(hook.getNamespaceSelector().getMatchExpressions().get(0).getValues()
                 .containsAll(List.of("kube-system", "kube-node-lease", "zeebe-ambient-enforcer")));
-        assertEquals("DoesNotExist", hook.getObjectSelector().getMatchExpressions().get(0).getOperator());
+        // no objectSelector: a pod this webhook enrolled is sent again when a later webhook changed it (IfNeeded), so that
+        // an enrollment the later change made wrong is taken back; other labelled pods are left out by a condition
+        assertNull(hook.getObjectSelector());
+        assertEquals("IfNeeded", hook.getReinvocationPolicy());
+        assertTrue(hook.getMatchConditions().stream().anyMatch(c -> c.getName().equals("not-labelled-or-enrolled-here")
+                && c.getExpression().contains("== 'admission'")), hook.getMatchConditions().toString());
         // namespace rows the API server can decide alone are not sent to us
         var rows = hook.getNamespaceSelector().getMatchExpressions().stream()
                 .collect(java.util.stream.Collectors.toMap(e -> e.getKey(), e -> e.getOperator() + " " + e.getValues()));

@@ -87,7 +87,7 @@ public class AdmissionHandler {
         if (pod == null) {
             return Verdict.undecodable(req);
         }
-        return Verdict.of(req, pod, decide.decide(pod, Verdict.namespace(req, pod)), audit, enrollment);
+        return Verdict.forPod(req, pod, decide, audit, enrollment);
     }
 
     /**
@@ -104,7 +104,7 @@ public class AdmissionHandler {
         if (v.kind() == Verdict.Kind.ERROR) {
             metrics.error("internal");
         }
-        if (v.patched() && !req.dryRun()) {
+        if (v.kind() == Verdict.Kind.ENROLL && !req.dryRun()) {
             enrollments.enrolled(Origin.ADMISSION);
         }
         if (v.log() != null) {

@@ -32,6 +32,8 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
         SKIP,
         /** not a Pod CREATE, or not a decodable Pod: allowed unchanged */
         ALLOW,
+        /** called again after a later webhook changed a pod we enrolled, which now must not be: our label and annotations removed */
+        RETRACT,
         /** our bug: allowed unchanged */
         ERROR;
     }
@@ -61,6 +63,17 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
     static String namespace(AdmissionRequest req, Pod pod) {
         return req.namespace() != null && !req.namespace().isEmpty() ? req.namespace()
                 : pod.getMetadata() == null ? null : pod.getMetadata().getNamespace();
+    }
+
+    /** The verdict for a Pod CREATE: decided as it is, or (a second call for a pod this webhook enrolled) as it was before. */
+    static Verdict forPod(AdmissionRequest req, Pod pod, AdmissionHandler.Decide decide, boolean audit, Enrollment enrollment) {
+        String ns = namespace(req, pod);
+        if (enrollment.enrolledBy(pod, dev.zeebeambient.enforcer.enrollment.Origin.ADMISSION)) {
+            // called again (reinvocationPolicy IfNeeded) after a later webhook changed a pod this webhook enrolled: decide
+            // the pod as it is now, without our marks; if it opted out meanwhile or got a sidecar, take the enrollment back
+            return reinvoked(req, pod, decide.decide(enrollment.withoutOurMarks(pod), ns), enrollment);
+        }
+        return of(req, pod, decide.decide(pod, ns), audit, enrollment);
     }
 
     /** The verdict for a decided Pod CREATE: a pure function of request, pod, outcome and mode. */
@@ -117,6 +130,25 @@ public record Verdict(Kind kind, String reason, ArrayNode patch, List<String> wa
             }
         }
         return new Verdict(kind, d.reason().tag(), patch, List.copyOf(warnings), level, log);
+    }
+
+    /**
+     * The verdict when the API server calls again for a pod this webhook enrolled (a later webhook changed it):
+     * {@code outcome} is the decision about the pod as it is now, without our marks. Still a client to enroll: nothing to
+     * do. Not any more (opted out, a sidecar, another dataplane mode): our label and annotations are removed.
+     */
+    static Verdict reinvoked(AdmissionRequest req, Pod pod, Outcome outcome, Enrollment enrollment) {
+        String who = podName(namespace(req, pod), pod, req);
+        Decision d = outcome.decision();
+        if (d.enroll()) {
+            return new Verdict(Kind.SKIP, "still-enrolled", null, List.of(), Logger.Level.DEBUG,
+                    "pod " + who + " changed by a later webhook, still enrolled: " + d.detail());
+        }
+        ArrayNode patch = enrollment.retractPatch(req.object());
+        return new Verdict(Kind.RETRACT, d.reason().tag(), patch.isEmpty() ? null : patch,
+                List.of(warning("enrollment taken back after a later webhook: " + d.detail())), Logger.Level.INFO,
+                "took back the ambient enrollment of pod " + who + (req.dryRun() ? " (dry run)" : "")
+                        + ": a later webhook changed it (" + d.reason().tag() + "): " + d.detail());
     }
 
     private static String podName(String ns, Pod pod, AdmissionRequest req) {

@@ -53,6 +53,51 @@ public final class Enrollment {
         return PodPatch.mergeEnroll(resourceVersion, labels(), annotations(d, origin));
     }
 
+    /** Whether {@code pod} carries this enforcer's enrollment by {@code origin} (its origin annotation says so). */
+    public boolean enrolledBy(io.fabric8.kubernetes.api.model.Pod pod, Origin origin) {
+        var a = pod.getMetadata() == null ? null : pod.getMetadata().getAnnotations();
+        return a != null && origin.tag().equals(a.get(byAnnotation));
+    }
+
+    /** {@code pod} as it was before this enforcer enrolled it: without our annotations, and without our label if it is still ours. */
+    public io.fabric8.kubernetes.api.model.Pod withoutOurMarks(io.fabric8.kubernetes.api.model.Pod pod) {
+        var copy = new io.fabric8.kubernetes.api.model.PodBuilder(pod).build();
+        var meta = copy.getMetadata();
+        Map<String, String> labels = meta.getLabels() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(meta.getLabels());
+        if (EnrollmentDecider.AMBIENT.equals(labels.get(EnrollmentDecider.DATAPLANE_MODE))) {
+            labels.remove(EnrollmentDecider.DATAPLANE_MODE);
+        }
+        Map<String, String> annotations = meta.getAnnotations() == null ? new LinkedHashMap<>() : new LinkedHashMap<>(meta.getAnnotations());
+        annotations.remove(reasonAnnotation);
+        annotations.remove(byAnnotation);
+        meta.setLabels(labels);
+        meta.setAnnotations(annotations);
+        return copy;
+    }
+
+    /**
+     * The RFC 6902 operations that take this enforcer's enrollment back from {@code pod} (its JSON as received): our
+     * label if it still says ambient (a later mutation may have set another value, which stays), our two annotations.
+     */
+    public ArrayNode retractPatch(JsonNode pod) {
+        ArrayNode ops = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.arrayNode();
+        JsonNode meta = pod == null ? null : pod.get("metadata");
+        if (meta == null) {
+            return ops;
+        }
+        JsonNode labels = meta.get("labels");
+        if (labels != null && EnrollmentDecider.AMBIENT.equals(labels.path(EnrollmentDecider.DATAPLANE_MODE).asText(null))) {
+            ops.addObject().put("op", "remove").put("path", "/metadata/labels/" + PodPatch.escape(EnrollmentDecider.DATAPLANE_MODE));
+        }
+        JsonNode annotations = meta.get("annotations");
+        for (String key : java.util.List.of(reasonAnnotation, byAnnotation)) {
+            if (annotations != null && annotations.has(key)) {
+                ops.addObject().put("op", "remove").put("path", "/metadata/annotations/" + PodPatch.escape(key));
+            }
+        }
+        return ops;
+    }
+
     public String reasonAnnotation() {
         return reasonAnnotation;
     }

@@ -45,6 +45,7 @@ public final class ChartConstants {
         m.put("dataplaneModeLabel", EnrollmentDecider.DATAPLANE_MODE);
         m.put("originAnnotationName", dev.zeebeambient.enforcer.enrollment.Enrollment.ORIGIN_NAME);
         m.put("policyOrigin", Origin.POLICY.tag());
+        m.put("admissionOrigin", Origin.ADMISSION.tag());
         return m;
     }
 

@@ -39,9 +39,19 @@ class CorpusVerdictTest {
 
     /** The verdict the webhook gives {@code pod}, as the golden file holds it. */
     static ObjectNode verdict(String name, Pod pod) {
-        Decision d = new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(pod, NS, OPTED_IN, Map.of(), ResolvedSources.NONE,
-                List.of(CHART_SERVICE)));
-        return line(name, pod, NS, d);
+        JsonNode object = M.valueToTree(pod);
+        AdmissionRequest req = new AdmissionRequest("corpus", "", "Pod", null, "CREATE", NS, pod.getMetadata().getName(), false, object);
+        // the webhook's own path (a pod it enrolled is decided as it was before: the second call after a later webhook)
+        Verdict v = Verdict.forPod(req, pod, (p, ns) -> new Outcome(new EnrollmentDecider(TestConfig.rules()).decide(new PodContext(p, ns,
+                OPTED_IN, Map.of(), ResolvedSources.NONE, List.of(CHART_SERVICE))), true, Set.of()), false, new Enrollment(TestConfig.defaults()));
+        return line(name, v);
+    }
+
+    static ObjectNode line(String name, Verdict v) {
+        ObjectNode line = M.createObjectNode().put("name", name).put("kind", v.kind().name()).put("reason", v.reason());
+        line.set("patch", v.patch());
+        line.set("warnings", M.valueToTree(v.warnings()));
+        return line;
     }
 
     static ObjectNode line(String name, Pod pod, String namespace, Decision d) {

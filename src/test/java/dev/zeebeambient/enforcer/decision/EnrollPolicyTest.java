@@ -176,7 +176,8 @@ class EnrollPolicyTest {
         List<HasMetadata> with = cluster.render(dir);
         List<String> ours = with.stream().filter(o -> o.getMetadata().getName().startsWith(InstallNames.ENROLL_POLICY))
                 .map(o -> o.getKind() + " " + o.getMetadata().getName()).sorted().toList();
-        assertEquals(List.of("MutatingAdmissionPolicy " + InstallNames.ENROLL_POLICY, "MutatingAdmissionPolicyBinding " + InstallNames.ENROLL_POLICY,
+        assertEquals(List.of("MutatingAdmissionPolicy " + InstallNames.ENROLL_POLICY, "MutatingAdmissionPolicy " + InstallNames.ENROLL_POLICY + "-retract",
+                "MutatingAdmissionPolicyBinding " + InstallNames.ENROLL_POLICY, "MutatingAdmissionPolicyBinding " + InstallNames.ENROLL_POLICY + "-retract",
                 "ValidatingAdmissionPolicy " + InstallNames.BYPASS_WARNING, "ValidatingAdmissionPolicy " + InstallNames.ENROLL_WARNING,
                 "ValidatingAdmissionPolicyBinding " + InstallNames.BYPASS_WARNING, "ValidatingAdmissionPolicyBinding " + InstallNames.ENROLL_WARNING),
                 ours);

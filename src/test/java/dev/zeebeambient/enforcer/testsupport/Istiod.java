@@ -27,6 +27,8 @@ public final class Istiod implements AutoCloseable {
 
     public static final int XDS_PORT = 25010;
     public static final int HTTP_PORT = 25015;
+    /** Its HTTPS port: the sidecar injector ({@code /inject}) and config validation. */
+    public static final int HTTPS_PORT = 25017;
     static final ObjectMapper JSON = new ObjectMapper();
 
     private final Process process;
@@ -41,6 +43,14 @@ public final class Istiod implements AutoCloseable {
 
     /** Starts istiod with {@code kubeconfig} (an admin's: istiod is a fixture, installed like a platform team would) and waits until ready. */
     public static Istiod start(Path kubeconfig) throws Exception {
+        return start(kubeconfig, List.of());
+    }
+
+    /**
+     * As above, with more pilot-discovery flags: e.g. {@code --tlsCertFile}/{@code --tlsKeyFile}/{@code --caCertFile} with the
+     * test CA's certificate, so that the API server can call its sidecar injector ({@code https://127.0.0.1:25017/inject}).
+     */
+    public static Istiod start(Path kubeconfig, List<String> extraArgs) throws Exception {
         Path bin = IstioBuild.path("istio.bin");
         Path cwd = Files.createTempDirectory("istiod");
         Path inject = cwd.resolve("var/lib/istio/inject");
@@ -52,6 +62,7 @@ public final class Istiod implements AutoCloseable {
                 "--httpAddr", "127.0.0.1:" + HTTP_PORT, "--grpcAddr", "127.0.0.1:" + XDS_PORT,
                 "--secureGRPCAddr", "127.0.0.1:25012", "--monitoringAddr", "127.0.0.1:25014", "--httpsAddr", "127.0.0.1:25017",
                 "--ctrlz_port", "25016", "--ctrlz_address", "127.0.0.1"));
+        cmd.addAll(extraArgs);
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(cwd.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
         pb.environment().putAll(Map.of("POD_NAMESPACE", "istio-system", "POD_NAME", "istiod-test", "REVISION", "default",
                 "CLUSTER_ID", "Kubernetes", "PILOT_ENABLE_AMBIENT", "true", "PILOT_ENABLE_ANALYSIS", "false"));

@@ -55,6 +55,11 @@ public final class TestPki {
         return instance;
     }
 
+    /** The CA certificate alone (PEM). */
+    public Path caCert() {
+        return dir.resolve("ca.crt");
+    }
+
     public Path cert() {
         return dir.resolve("tls.crt");
     }
