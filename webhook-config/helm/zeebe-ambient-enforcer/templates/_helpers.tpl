@@ -41,11 +41,29 @@ the names it writes): files/constants.json, written from the Java classes by the
 */}}
 {{- define "zae.constants" -}}{{ .Files.Get "files/constants.json" }}{{- end -}}
 
-{{/* The targets as strings: enforcer.targets, or the Camunda release's gRPC Service (enforcer.camundaRelease). */}}
+{{/*
+The targets as strings: enforcer.targets, or the Camunda release's gRPC Service (enforcer.camundaRelease): the
+chart's gateway Service is named as Camunda's helpers name it (camunda-platform 8.8-8.10,
+camundaPlatform.componentFullname for "zeebe" + orchestration.serviceName: orchestration.fullnameOverride, else the
+release name if it contains orchestration.nameOverride (default "zeebe"), else <release>-<name>; then "-gateway");
+the target is that name + "-grpc", the Service the enforcer creates beside it. HelmChartTest renders Camunda's helper.
+*/}}
+{{- define "zae.camundaGateway" -}}
+{{- $r := .Values.enforcer.camundaRelease -}}
+{{- $full := "" -}}
+{{- if $r.fullnameOverride -}}
+{{- $full = $r.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- $n := $r.nameOverride | default "zeebe" -}}
+{{- if contains $n $r.name -}}{{- $full = $r.name | trunc 63 | trimSuffix "-" -}}{{- else -}}{{- $full = printf "%s-%s" $r.name $n | trunc 63 | trimSuffix "-" -}}{{- end -}}
+{{- end -}}
+{{- printf "%s-gateway" $full -}}
+{{- end -}}
+
 {{- define "zae.targetList" -}}
 {{- $r := .Values.enforcer.camundaRelease -}}
 {{- if $r.name -}}
-{{- printf "%s/%s-zeebe-gateway-grpc:%d" (required "enforcer.camundaRelease.namespace: the Camunda release's namespace" $r.namespace) $r.name (int $r.port) -}}
+{{- printf "%s/%s-grpc:%d" (required "enforcer.camundaRelease.namespace: the Camunda release's namespace" $r.namespace) (include "zae.camundaGateway" .) (int $r.port) -}}
 {{- else -}}
 {{- join "," .Values.enforcer.targets -}}
 {{- end -}}

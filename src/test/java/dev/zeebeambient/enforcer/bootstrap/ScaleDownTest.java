@@ -56,10 +56,17 @@ class ScaleDownTest {
 
     @Test
     void cleanupWaitsUntilNoPodOfTheDeploymentIsLeftEvenWhenTheLeaseIsFree() throws Exception {
-        KubeTestCluster cluster = KubeTestCluster.get();
+        // an API server of its own: the suite's running enforcer holds the shared one's Lease
+        try (dev.zeebeambient.enforcer.testsupport.FaultCluster own = new dev.zeebeambient.enforcer.testsupport.FaultCluster()) {
+            scaleDownOn(own.cluster());
+        }
+    }
+
+    static void scaleDownOn(KubeTestCluster cluster) throws Exception {
         KubernetesClient admin = cluster.client();
         String ns = KubeTestCluster.SA_NAMESPACE;
-        KubernetesClient enforcer = cluster.serviceAccountClient();
+        KubernetesClient enforcer = new io.fabric8.kubernetes.client.KubernetesClientBuilder().withConfig(
+                io.fabric8.kubernetes.client.Config.fromKubeconfig(java.nio.file.Files.readString(cluster.installEnforcerIdentity("base")))).build();
         // the chart's cleanup Role (the scale subresource of its own Deployment), as the uninstall hook runs with it
         for (var o : Chart.objects("--set", "cleanupOnUninstall=true")) {
             String kind = o.path("kind").asText();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.zeebeambient.enforcer.testsupport.AlertRules;
+import dev.zeebeambient.enforcer.testsupport.Helm;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Files;
@@ -138,6 +139,94 @@ class AlertRulesTest {
         var threshold = java.util.regex.Pattern.compile("\\)\\s*>\\s*([0-9.]+)\\s*$").matcher(expr.trim());
         assertTrue(threshold.find(), expr);
         assertEquals(0.8 * timeout, Double.parseDouble(threshold.group(1)), 1e-9, "threshold vs timeoutSeconds " + timeout);
+    }
+
+    /** The alerts as a values file tunes them: dropped, for, labels, thresholds; a name that is no alert fails the render. */
+    @Test
+    void theValuesTuneTheAlertsAndPromtoolStillAcceptsThem() throws Exception {
+        String yaml = dev.zeebeambient.enforcer.testsupport.Chart.template("--set", "metrics.prometheusRule.enabled=true",
+                "--set", "metrics.prometheusRule.alerts.ZeebeAmbientEnforcerClientsBypassWaypoint.enabled=false",
+                "--set", "metrics.prometheusRule.alerts.ZeebeAmbientEnforcerWebhookSlow.for=20m",
+                "--set", "metrics.prometheusRule.alerts.ZeebeAmbientEnforcerWebhookSlow.labels.severity=critical",
+                "--set", "metrics.prometheusRule.additionalLabels.team=platform",
+                "--set", "metrics.prometheusRule.thresholds.webhookSlowSeconds=2.5",
+                "--set", "metrics.prometheusRule.thresholds.certificateExpiryDays=14",
+                "--show-only", "templates/monitoring.yaml");
+        JsonNode spec = AlertRules.YAML.readTree(yaml).path("spec");
+        Map<String, JsonNode> alerts = new HashMap<>();
+        for (JsonNode g : spec.path("groups")) {
+            for (JsonNode r : g.path("rules")) {
+                alerts.put(r.path("alert").asText(), r);
+            }
+        }
+        assertEquals(AlertRules.alerts().size() - 1, alerts.size(), "one alert dropped: " + alerts.keySet());
+        assertTrue(!alerts.containsKey("ZeebeAmbientEnforcerClientsBypassWaypoint"));
+        JsonNode slow = alerts.get("ZeebeAmbientEnforcerWebhookSlow");
+        assertEquals("20m", slow.path("for").asText());
+        assertEquals("critical", slow.path("labels").path("severity").asText(), "an alert's own labels win");
+        assertEquals("platform", slow.path("labels").path("team").asText());
+        assertTrue(slow.path("expr").asText().trim().endsWith("> 2.5"), slow.path("expr").asText());
+        assertTrue(slow.path("annotations").path("description").asText().contains("more than 2.5 s"), slow.toString());
+        JsonNode expiry = alerts.get("ZeebeAmbientEnforcerCertificateExpiresSoon");
+        assertTrue(expiry.path("expr").asText().contains("< 14 * 86400"), expiry.toString());
+        String shipped = AlertRules.alerts().stream().filter(a -> a.path("alert").asText().equals("ZeebeAmbientEnforcerNoLeader")).findFirst()
+                .orElseThrow().path("labels").path("severity").asText();
+        assertEquals(shipped, alerts.get("ZeebeAmbientEnforcerNoLeader").path("labels").path("severity").asText(),
+                "an alert not tuned keeps its severity");
+        assertEquals("platform", alerts.get("ZeebeAmbientEnforcerNoLeader").path("labels").path("team").asText());
+        // promtool accepts the tuned groups
+        Path dir = Files.createDirectories(Paths.get("target", "alerts", "tuned"));
+        Path rules = dir.resolve("rules.yaml");
+        Files.writeString(rules, AlertRules.YAML.writeValueAsString(spec));
+        assertTrue(promtool(List.of("check", "rules", rules.toString())).contains("SUCCESS"));
+        // a typo is refused with the alerts' names
+        Helm.Result typo = Helm.run(Map.of(), List.of("template", "zeebe-ambient-enforcer", Helm.CHART.toString(),
+                "--set", "metrics.prometheusRule.enabled=true", "--set", "metrics.prometheusRule.alerts.ZeebeAmbientEnforcerNoLeadr.enabled=false"));
+        assertTrue(typo.exit() != 0 && typo.output().contains("metrics.prometheusRule.alerts.ZeebeAmbientEnforcerNoLeadr: no such alert")
+                && typo.output().contains("ZeebeAmbientEnforcerNoLeader"), typo.output());
+    }
+
+    /** ServiceMonitor and PodMonitor carry the relabelings and scrape timeout the values give. */
+    @Test
+    void theMonitorsTakeRelabelings() throws Exception {
+        for (String kind : List.of("serviceMonitor", "podMonitor")) {
+            String yaml = dev.zeebeambient.enforcer.testsupport.Chart.template("--set", "metrics." + kind + ".enabled=true",
+                    "--set", "metrics." + kind + ".scrapeTimeout=10s",
+                    "--set", "metrics." + kind + ".relabelings[0].targetLabel=cluster", "--set", "metrics." + kind + ".relabelings[0].replacement=eu-1",
+                    "--set", "metrics." + kind + ".metricRelabelings[0].action=drop",
+                    "--set", "metrics." + kind + ".metricRelabelings[0].sourceLabels[0]=__name__",
+                    "--set", "metrics." + kind + ".metricRelabelings[0].regex=jvm_buffer.*",
+                    "--show-only", "templates/monitoring.yaml");
+            JsonNode endpoint = AlertRules.YAML.readTree(yaml).path("spec").path(kind.equals("serviceMonitor") ? "endpoints" : "podMetricsEndpoints").get(0);
+            assertEquals("10s", endpoint.path("scrapeTimeout").asText(), yaml);
+            assertEquals("cluster", endpoint.path("relabelings").get(0).path("targetLabel").asText(), yaml);
+            assertEquals("drop", endpoint.path("metricRelabelings").get(0).path("action").asText(), yaml);
+        }
+        String plain = dev.zeebeambient.enforcer.testsupport.Chart.template("--set", "metrics.serviceMonitor.enabled=true",
+                "--show-only", "templates/monitoring.yaml");
+        assertTrue(!plain.contains("relabelings") && !plain.contains("scrapeTimeout"), "nothing when not set:\n" + plain);
+    }
+
+    /** The dashboard has namespace and job variables, and every query selects by both. */
+    @Test
+    void everyDashboardQuerySelectsTheNamespaceAndJobVariables() throws Exception {
+        JsonNode d = new com.fasterxml.jackson.databind.ObjectMapper().readTree(Files.readString(AlertRules.DASHBOARD));
+        Set<String> variables = new TreeSet<>();
+        d.path("templating").path("list").forEach(v -> variables.add(v.path("name").asText()));
+        assertTrue(variables.containsAll(List.of("datasource", "namespace", "job")), variables.toString());
+        var metric = java.util.regex.Pattern.compile("\\b(?:zeebe_ambient|jvm|process)_[a-z_]+(\\{[^}]*\\})?");
+        int checked = 0;
+        for (JsonNode panel : d.path("panels")) {
+            for (JsonNode t : panel.path("targets")) {
+                var m = metric.matcher(t.path("expr").asText());
+                while (m.find()) {
+                    assertTrue(m.group(1) != null && m.group(1).contains("namespace=~\"$namespace\"") && m.group(1).contains("job=~\"$job\""),
+                            panel.path("title").asText() + ": " + m.group());
+                    checked++;
+                }
+            }
+        }
+        assertTrue(checked >= 20, "metrics checked: " + checked);
     }
 
     static String promtool(List<String> args) throws Exception {

@@ -503,4 +503,38 @@ class HelmChartTest {
     private static String keys(Map<String, ?> m) {
         return m.keySet().stream().collect(Collectors.joining("\n"));
     }
+
+    /**
+     * enforcer.camundaRelease names the gateway Service exactly as Camunda's chart does (its helpers, copied verbatim from
+     * camunda-platform 8.8-8.10 into src/test/resources/camunda-helper, rendered by the same helm): the chart's Service is
+     * what bindChartService binds, the target is that name + "-grpc".
+     */
+    @Test
+    void camundaReleaseNamesTheGatewayAsCamundasHelperDoes() throws Exception {
+        record Case(String release, String nameOverride, String fullnameOverride) {
+        }
+        for (Case c : List.of(new Case("camunda", "", ""), new Case("my-zeebe", "", ""), new Case("prod-camunda-platform", "", ""),
+                new Case("zeebe", "", ""), new Case("c8-zeebe-prod", "", ""), new Case("x", "", "foo"), new Case("x", "core", ""),
+                new Case("core-x", "core", ""), new Case("a".repeat(50) + "-x", "", ""))) {
+            List<String> camundaArgs = new java.util.ArrayList<>(List.of("template", c.release(), Path.of("src", "test", "resources",
+                    "camunda-helper").toString()));
+            List<String> ours = new java.util.ArrayList<>(List.of("--set", "enforcer.camundaRelease.name=" + c.release(),
+                    "--set", "enforcer.camundaRelease.namespace=c8", "--show-only", "templates/configmap.yaml"));
+            if (!c.nameOverride().isEmpty()) {
+                camundaArgs.addAll(List.of("--set", "orchestration.nameOverride=" + c.nameOverride()));
+                ours.addAll(List.of("--set", "enforcer.camundaRelease.nameOverride=" + c.nameOverride()));
+            }
+            if (!c.fullnameOverride().isEmpty()) {
+                camundaArgs.addAll(List.of("--set", "orchestration.fullnameOverride=" + c.fullnameOverride()));
+                ours.addAll(List.of("--set", "enforcer.camundaRelease.fullnameOverride=" + c.fullnameOverride()));
+            }
+            Helm.Result camunda = Helm.run(Map.of(), camundaArgs);
+            assertEquals(0, camunda.exit(), camunda.output());
+            String gateway = camunda.output().lines().filter(l -> l.startsWith("gateway: ")).findFirst().orElseThrow().substring(9).trim();
+            String data = Helm.template("zeebe-ambient-enforcer", NS, ours);
+            var target = java.util.regex.Pattern.compile("ENFORCER_TARGETS: \"c8/([^:]+):26500\"").matcher(data);
+            assertTrue(target.find(), data);
+            assertEquals(gateway + "-grpc", target.group(1), c + ": Camunda's Service is " + gateway);
+        }
+    }
 }
