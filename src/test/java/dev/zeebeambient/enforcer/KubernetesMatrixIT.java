@@ -294,20 +294,66 @@ class KubernetesMatrixIT {
                                     "[{\"op\":\"replace\",\"path\":\"/spec/containers/0/image\",\"value\":\"evil:1\"}]"));
                     assertEquals(403, e.getCode(), e.getMessage());
                     assertTrue(e.getMessage().contains(InstallNames.POD_PATCHES), e.getMessage());
+                    // and the label in a namespace that did not opt in: the message README's troubleshooting quotes
+                    cluster.namespace("matrix-other", Map.of());
+                    Pod other = admin.resource(new io.fabric8.kubernetes.api.model.PodBuilder().withNewMetadata().withName("other")
+                            .withNamespace("matrix-other").endMetadata().withNewSpec().addNewContainer().withName("app").withImage("x:1")
+                            .endContainer().endSpec().build()).create();
+                    KubernetesClientException out = org.junit.jupiter.api.Assertions.assertThrows(KubernetesClientException.class, () ->
+                            sa.pods().inNamespace("matrix-other").resource(other).patch(PatchContext.of(PatchType.JSON_MERGE),
+                                    "{\"metadata\":{\"labels\":{\"istio.io/dataplane-mode\":\"ambient\"}}}"));
+                    assertEquals(403, out.getCode(), out.getMessage());
+                    assertTrue(out.getMessage().contains("the enforcer may only change pods in namespaces that opted in "
+                            + "(zeebe-ambient-enforcer.io/enabled=true); matrix-other did not, or is excluded"), out.getMessage());
                 }
             });
             check("leader takeover after the leader stops", () -> {
                 assertEquals(0 | 143, leader.terminate(30) | 143);
                 await(follower::leads, 30, "the follower takes over");
             });
-            check("client admitted while no webhook answered, enrolled by the backstop", () -> {
-                cluster.deregisterWebhook("matrix-route");
-                await(() -> !kubectlCreate(pod("probe-2", false), true).contains("enrolled in ambient"), 30, "the route is gone");
-                kubectlCreate(pod("late", false), false);
+            check("caBundle that does not match (README troubleshooting): no warning at creation, enrolled by the backstop", () -> {
+                // the webhook answers, but the API server does not trust its certificate: the call fails, the pod is admitted
+                String otherCa = java.util.Base64.getEncoder().encodeToString(dev.zeebeambient.enforcer.tls.Pki.ca("another CA",
+                        java.time.Duration.ofDays(1), java.time.Instant.now()).certificatePem().getBytes(StandardCharsets.US_ASCII));
+                cluster.registerWebhook("matrix-route", "https://127.0.0.1:" + port(follower) + "/mutate", "Ignore", h -> {
+                    h.setNamespaceSelector(hook.getNamespaceSelector());
+                    h.setObjectSelector(hook.getObjectSelector());
+                    h.setMatchConditions(hook.getMatchConditions());
+                    h.getClientConfig().setCaBundle(otherCa);
+                });
+                await(() -> !kubectlCreate(pod("probe-2", false), true).contains("enrolled in ambient"), 30, "the route fails TLS");
+                String stderr = kubectlCreate(pod("late", false), false);
+                assertFalse(stderr.contains("zeebe-ambient-enforcer:"), "no warning at creation: " + stderr);
                 await(() -> "backstop".equals(annotation("late", "zeebe-ambient-enforcer.io/enrolled-by")), 60,
                         "the backstop enrolls it (log:\n" + follower.log() + ")");
                 assertEquals("ambient", admin.pods().inNamespace(APPS).withName("late").get().getMetadata().getLabels()
                         .get("istio.io/dataplane-mode"));
+            });
+            check("precheck and explain as the ServiceAccount (kubectl exec into a replica)", () -> {
+                try (KubernetesClient sa = new KubernetesClientBuilder().withConfig(Config.fromKubeconfig(
+                        Files.readString(cluster.freshServiceAccountKubeconfig()))).build()) {
+                    var config = dev.zeebeambient.enforcer.testsupport.TestConfig.fromEnv(
+                            admin.configMaps().inNamespace(NS).withName(InstallNames.CONFIG_MAP).get().getData());
+                    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                    java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+                    dev.zeebeambient.enforcer.cli.Precheck.run(List.of(), config, sa, new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                            new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+                    String precheck = out.toString(StandardCharsets.UTF_8);
+                    String versionLine = precheck.lines().filter(l -> l.contains("Kubernetes version")).findFirst().orElseThrow(() ->
+                            new AssertionError(precheck + err));
+                    assertTrue(versionLine.startsWith("PASS") && versionLine.contains("1." + minor(version))
+                            && versionLine.contains(policyServed ? "serves MutatingAdmissionPolicy v1" : "the webhook decides every pod"),
+                            versionLine);
+                    out.reset();
+                    int exit = dev.zeebeambient.enforcer.cli.Explain.run(List.of("-n", APPS, "pod/literal"), config, sa,
+                            new java.io.ByteArrayInputStream(new byte[0]), new java.io.PrintStream(out, true, StandardCharsets.UTF_8),
+                            new java.io.PrintStream(err, true, StandardCharsets.UTF_8));
+                    String explain = out.toString(StandardCharsets.UTF_8);
+                    assertEquals(0, exit, explain + err);
+                    assertTrue(explain.contains("enrolled-by: " + (policyServed ? "policy" : "admission")), explain);
+                    Files.writeString(Files.createDirectories(RESULTS).resolve(version + "-" + path + "-cli.txt"),
+                            "$ precheck\n" + precheck + "\n$ explain -n " + APPS + " pod/literal\n" + explain);
+                }
             });
             check("the ServiceAccount was denied nothing else", () -> {
                 for (Replica r : List.of(a, b)) {

@@ -123,7 +123,10 @@ class RestartWorkloadsTest {
                 .getSpec().getTemplate().getMetadata().getAnnotations())), Duration.ofSeconds(3), "two pods, one rollout");
         assertEquals("ambient", k8s.pods().inNamespace(NS).withName("bare").get().getMetadata().getLabels().get("istio.io/dataplane-mode"),
                 "bare pods are enrolled, never restarted");
-        assertTrue(Pods.enrolledEvents(NS).stream().anyMatch(e -> e.getMessage().contains("Restarting Deployment " + NS + "/worker")));
+        // per workload one Event series, its latest message: the first pod's "Restarting", or a later pod's "Restarted … at"
+        // when the restart was made before that pod was enrolled
+        assertTrue(Pods.enrolledEvents(NS).stream().anyMatch(e -> e.getMessage().contains("Restarting Deployment " + NS + "/worker")
+                || e.getMessage().contains("Restarted Deployment " + NS + "/worker")), Pods.enrolledEvents(NS).toString());
 
         // the ServiceAccount can restart, nothing else
         Deployment live = k8s.apps().deployments().inNamespace(NS).withName("worker").get();
