@@ -193,6 +193,19 @@ class KubernetesMatrixIT {
             for (String ns : List.of("camunda", "istio-system", NS)) {
                 cluster.namespace(ns, Map.of());
             }
+            if (path.equals("helm")) {
+                check("precheck on a cluster without the Gateway API CRDs", () -> {
+                    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+                    int exit = dev.zeebeambient.enforcer.cli.Precheck.run(List.of(), dev.zeebeambient.enforcer.testsupport.TestConfig.defaults(),
+                            admin, new java.io.PrintStream(out, true, StandardCharsets.UTF_8), new java.io.PrintStream(out, true, StandardCharsets.UTF_8));
+                    String text = out.toString(StandardCharsets.UTF_8);
+                    assertEquals(1, exit, text);
+                    assertTrue(text.lines().anyMatch(l -> l.startsWith("FAIL Gateway API")), text);
+                    assertTrue(text.contains("FAIL waypoint GatewayClass: istio-waypoint cannot exist without the Gateway API CRDs"), text);
+                    assertTrue(!text.contains("HTTP -1"), "no library message: " + text);
+                    Files.writeString(Files.createDirectories(RESULTS).resolve(version + "-precheck-empty-cluster.txt"), "$ precheck\n" + text);
+                });
+            }
             cluster.installCrds();
             if (!cluster.skippedCrds().isEmpty()) {
                 results.put("CRDs this API server refuses (not used by the product)", String.join("; ", cluster.skippedCrds()));

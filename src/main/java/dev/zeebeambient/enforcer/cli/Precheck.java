@@ -101,7 +101,11 @@ public final class Precheck {
                 .get() != null ? pass("Gateway API", "CRD gateways.gateway.networking.k8s.io is installed")
                         : fail("Gateway API", "CRD gateways.gateway.networking.k8s.io is missing: no waypoint can be created",
                                 "install the Gateway API CRDs (standard channel) before Istio's waypoints")));
-        out.add(read("waypoint GatewayClass", () -> client.genericKubernetesResources("gateway.networking.k8s.io/v1", "GatewayClass")
+        boolean gatewayApi = out.get(out.size() - 1).status().equals("PASS");
+        // without the Gateway API the kind does not exist: say so, not fabric8's "could not find the metadata"
+        out.add(!gatewayApi ? fail("waypoint GatewayClass", "istio-waypoint cannot exist without the Gateway API CRDs",
+                "install the Gateway API CRDs, then Istio with the ambient profile (istiod creates istio-waypoint)")
+                : read("waypoint GatewayClass", () -> client.genericKubernetesResources("gateway.networking.k8s.io/v1", "GatewayClass")
                 .withName("istio-waypoint").get() != null ? pass("waypoint GatewayClass", "istio-waypoint exists")
                         : fail("waypoint GatewayClass", "istio-waypoint is missing: istiod creates it in ambient mode",
                                 "install Istio with the ambient profile (istiod, istio-cni, ztunnel)")));
