@@ -283,6 +283,47 @@ class OtherAdmissionIT {
                 new PodBuilder(literalClient("worker")).editMetadata().addToLabels("sidecar.istio.io/inject", "true").endMetadata().build());
     }
 
+    /**
+     * The API server orders the enroll policy and its retract companion as its informer lists them, and calls a policy
+     * again only if its conditions matched on the first pass. This case fixes the order the other way round: the enroll
+     * binding is taken away and a webhook enrolls the pod exactly as the policy does, so the retract policy meets the
+     * pod before its enrollment every time (with a condition that asks for "enrolled by the policy", it is never called
+     * again and the opted-out pod stays enrolled).
+     */
+    static void retractPolicyListedFirst() throws Exception {
+        var binding = admin.genericKubernetesResources("admissionregistration.k8s.io/v1", "MutatingAdmissionPolicyBinding")
+                .withName(InstallNames.ENROLL_POLICY);
+        var enroll = binding.get();
+        binding.delete();
+        cluster.namespace("oa-probe", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        admin.serviceAccounts().inNamespace("oa-probe").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName("worker").endMetadata().build()).create();
+        await(() -> label(admin.pods().inNamespace("oa-probe").resource(new PodBuilder(literalClient("probe")).editMetadata()
+                .withNamespace("oa-probe").endMetadata().build()).dryRun().create()) == null, 30, "the enroll binding is gone from the API server");
+        try {
+            String key = "zeebe-ambient-enforcer.io/enroll";
+            measure("retract-policy-first", "optout", "a webhook enrolls as the policy does, a later one opts out (" + key + "=false)", Map.of(),
+                    ns -> {
+                        Runnable enrolls = standIn("aa-enroll-as-policy", pod -> {
+                            var ops = StandInWebhook.addLabel(pod, MODE, "ambient");
+                            ops.addAll(StandInWebhook.addAnnotations(pod, Map.of(BY, "policy", REASON, "zeebe-client")));
+                            return ops;
+                        }).apply(ns);
+                        Runnable optsOut = standIn("opt-out-retract-first", pod -> StandInWebhook.addLabel(pod, key, "false")).apply(ns);
+                        return () -> {
+                            optsOut.run();
+                            enrolls.run();
+                        };
+                    }, literalClient("worker"));
+        } finally {
+            enroll.getMetadata().setResourceVersion(null);
+            enroll.getMetadata().setUid(null);
+            enroll.getMetadata().setManagedFields(null);
+            enroll.getMetadata().setCreationTimestamp(null);
+            admin.resource(enroll).create();
+        }
+    }
+
     @Test
     void theFinalPodIsEnrolledExactlyWhenTheDeciderSaysSo() throws Exception {
         // both: the enroll policy (1.36+) and the webhook
@@ -291,6 +332,7 @@ class OtherAdmissionIT {
         // the enroll policy only (the webhook does not answer)
         routeToReplica(false);
         allCases("policy");
+        retractPolicyListedFirst();
         // the webhook only (enrollPolicy=false, as on 1.30-1.35)
         helm("upgrade", "--set", "enforcer.enrollPolicy=false");
         routeToReplica(true);

@@ -18,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.Map;
 import java.util.function.Function;
 
 /**
@@ -91,6 +92,19 @@ public final class StandInWebhook implements AutoCloseable {
             op.putObject("value").put(key, value);
         } else {
             ops.addObject().put("op", "add").put("path", "/metadata/labels/" + key.replace("~", "~0").replace("/", "~1")).put("value", value);
+        }
+        return ops;
+    }
+
+    /** A JSON Patch that adds (or replaces) the annotations {@code add} on the pod. */
+    public static ArrayNode addAnnotations(JsonNode pod, Map<String, String> add) {
+        ArrayNode ops = JSON.createArrayNode();
+        if (!pod.path("metadata").has("annotations")) {
+            ObjectNode value = ops.addObject().put("op", "add").put("path", "/metadata/annotations").putObject("value");
+            add.forEach(value::put);
+        } else {
+            add.forEach((k, v) -> ops.addObject().put("op", "add")
+                    .put("path", "/metadata/annotations/" + k.replace("~", "~0").replace("/", "~1")).put("value", v));
         }
         return ops;
     }
