@@ -324,6 +324,42 @@ class OtherAdmissionIT {
         }
     }
 
+    /** The API server's count of the retract policy's mutations dispatched ({@code apiserver_mutating_admission_policy_check_total}). */
+    static long retractCalls() {
+        return admin.raw("/metrics").lines()
+                .filter(l -> l.startsWith("apiserver_mutating_admission_policy_check_total{") && l.contains("policy=\"" + InstallNames.ENROLL_POLICY + "-retract\""))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    /**
+     * The retract policy matches, on the first pass, only the pods the enroll policy's conditions match (and those it
+     * enrolled): each pod it matches costs an encode and decode of the pod in the API server, for an empty patch.
+     */
+    static List<String> retractPolicyCost() throws Exception {
+        String ns = "oa-retract-cost";
+        cluster.namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        admin.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName("worker").endMetadata().build()).create();
+        List<String> problems = new ArrayList<>();
+        long before = retractCalls();
+        for (int i = 0; i < 5; i++) {
+            admin.resource(new PodBuilder(noAddress("web-" + i)).editMetadata().withNamespace(ns).endMetadata().editSpec().editFirstContainer()
+                    .addNewEnv().withName("LOG_LEVEL").withValue("info").endEnv().endContainer().endSpec().build()).create();
+        }
+        long others = retractCalls() - before;
+        if (others != 0) {
+            problems.add("retract policy called " + others + " times for 5 pods that name no target");
+        }
+        admin.resource(new PodBuilder(literalClient("client")).editMetadata().withNamespace(ns).endMetadata().build()).create();
+        long client = retractCalls() - before - others;
+        if (client < 1) {
+            problems.add("retract policy not called for a literal client (" + client + "): it could not be called again after a later webhook");
+        }
+        table.add("| policy | none (cost) | retract policy calls: " + others + " for 5 pods naming no target, " + client + " for a literal client | - | "
+                + (problems.isEmpty() ? "yes" : "**no**") + " |");
+        return problems;
+    }
+
     @Test
     void theFinalPodIsEnrolledExactlyWhenTheDeciderSaysSo() throws Exception {
         // both: the enroll policy (1.36+) and the webhook
@@ -332,6 +368,7 @@ class OtherAdmissionIT {
         // the enroll policy only (the webhook does not answer)
         routeToReplica(false);
         allCases("policy");
+        wrong.addAll(retractPolicyCost());
         retractPolicyListedFirst();
         // the webhook only (enrollPolicy=false, as on 1.30-1.35)
         helm("upgrade", "--set", "enforcer.enrollPolicy=false");
