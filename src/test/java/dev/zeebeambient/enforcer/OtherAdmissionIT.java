@@ -205,8 +205,7 @@ class OtherAdmissionIT {
         // the injected sidecar mounts a projected token: the pod needs a ServiceAccount (no controller manager makes one here)
         admin.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
                 .withName("worker").endMetadata().build()).create();
-        Runnable unregister = register.apply(ns);
-        Thread.sleep(1500); // the API server picks up new webhook configurations asynchronously
+        Runnable unregister = register.apply(ns); // returns once the API server calls the other admission
         try {
             pod.getMetadata().setNamespace(ns);
             admin.resource(pod).create();
@@ -236,6 +235,20 @@ class OtherAdmissionIT {
         }
     }
 
+    /**
+     * A dry-run create of a pod naming no target (and asking Istio for a sidecar): the API server picks up new webhook
+     * configurations asynchronously, so a case starts once this probe shows the other admission answering. Null when a
+     * webhook is not reachable yet.
+     */
+    static Pod dryRunProbe(String ns) {
+        try {
+            return admin.pods().inNamespace(ns).resource(new PodBuilder(noAddress("probe")).editMetadata().withNamespace(ns)
+                    .addToLabels("sidecar.istio.io/inject", "true").endMetadata().build()).dryRun().create();
+        } catch (io.fabric8.kubernetes.client.KubernetesClientException e) {
+            return null;
+        }
+    }
+
     static boolean sidecar(Pod p) {
         return p.getSpec().getContainers().stream().anyMatch(c -> c.getName().equals("istio-proxy"))
                 || (p.getSpec().getInitContainers() != null && p.getSpec().getInitContainers().stream().anyMatch(c -> c.getName().equals("istio-proxy")));
@@ -251,6 +264,8 @@ class OtherAdmissionIT {
                 StandInWebhook w = StandInWebhook.start(mutation);
                 standIns.add(w);
                 otherWebhook("zz-" + name, ns, w.url(), TestPki.get().caBundle(), null);
+                int before = w.calls();
+                await(() -> dryRunProbe(ns) != null && w.calls() > before, 30, "the API server calls " + name + " for " + ns);
                 return () -> {
                     cluster.deregisterWebhook("zz-" + name);
                     w.close();
@@ -265,6 +280,14 @@ class OtherAdmissionIT {
     static Function<String, Runnable> istioInjector() {
         return ns -> {
             otherWebhook("istio-sidecar-injector", ns, "https://127.0.0.1:" + Istiod.HTTPS_PORT + "/inject", TestPki.get().caBundle(), "/inject");
+            try {
+                await(() -> {
+                    Pod probe = dryRunProbe(ns);
+                    return probe != null && sidecar(probe);
+                }, 30, "istiod injects a sidecar into a pod labelled sidecar.istio.io/inject=true in " + ns);
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
             return () -> cluster.deregisterWebhook("istio-sidecar-injector");
         };
     }
