@@ -86,6 +86,9 @@ class OtherAdmissionIT {
         replica = Replica.start("other-admission", cluster.freshServiceAccountKubeconfig(), 29643, 29644,
                 Map.of("enforcer.leader-election.identity", "other-admission"), env);
         await(replica::leads, 60, "the replica leads (log:\n" + replica.log() + ")");
+        cluster.namespace("oa-probe", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
+        admin.serviceAccounts().inNamespace("oa-probe").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName("worker").endMetadata().build()).create();
         // Istio's sidecar injector, served by istiod with the test CA's certificate so that the API server can call it
         istiod = Istiod.start(cluster.kubeconfig(), List.of("--tlsCertFile", pki.cert().toString(), "--tlsKeyFile", pki.key().toString(),
                 "--caCertFile", pki.caCert().toString()));
@@ -121,17 +124,32 @@ class OtherAdmissionIT {
     }
 
     /** The API server calls the replica as it would call the chart's webhook (its selectors, conditions and reinvocation). */
-    static void routeToReplica(boolean on) {
+    static void routeToReplica(boolean on) throws Exception {
         if (!on) {
             cluster.deregisterWebhook("other-route");
-            return;
+        } else {
+            cluster.registerWebhook("other-route", "https://127.0.0.1:29643/mutate", "Ignore", h -> {
+                h.setNamespaceSelector(ours.getNamespaceSelector());
+                h.setObjectSelector(ours.getObjectSelector());
+                h.setMatchConditions(ours.getMatchConditions());
+                h.setReinvocationPolicy(ours.getReinvocationPolicy());
+            });
         }
-        cluster.registerWebhook("other-route", "https://127.0.0.1:29643/mutate", "Ignore", h -> {
-            h.setNamespaceSelector(ours.getNamespaceSelector());
-            h.setObjectSelector(ours.getObjectSelector());
-            h.setMatchConditions(ours.getMatchConditions());
-            h.setReinvocationPolicy(ours.getReinvocationPolicy());
-        });
+        // the API server picks up webhook configurations asynchronously: wait until a dry run reaches the replica, or not
+        await(() -> {
+            double before = dryRunCalls();
+            admin.pods().inNamespace("oa-probe").resource(new PodBuilder(noAddress("probe")).editMetadata().withNamespace("oa-probe").endMetadata()
+                    .editSpec().editFirstContainer().addNewEnvFrom().withNewConfigMapRef("zeebe", false).endEnvFrom().endContainer().endSpec()
+                    .build()).dryRun().create();
+            return (dryRunCalls() > before) == on;
+        }, 30, "the API server " + (on ? "calls" : "no longer calls") + " the replica");
+    }
+
+    /** The replica's count of dry-run admission requests answered. */
+    static double dryRunCalls() {
+        return replica.get("/q/metrics").getValue().lines()
+                .filter(l -> l.startsWith("zeebe_ambient_admission_requests_total{") && l.contains("dry_run=\"true\""))
+                .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     /** Another team's webhook, for one namespace only; "zz-" sorts it after ours (and the policy runs before every webhook). */
@@ -300,6 +318,12 @@ class OtherAdmissionIT {
                 standIn("none-" + path.replace('+', '-'), pod -> StandInWebhook.addLabel(pod, MODE, "none")), literalClient("worker"));
         measure(path, "env", "later webhook adds the address from a ConfigMap", Map.of(),
                 standIn("env-" + path.replace('+', '-'), pod -> StandInWebhook.addEnvFromConfigMap(pod, "ZEEBE_ADDRESS", "zeebe", "address")), noAddress("worker"));
+        measure(path, "elsewhere", "later webhook points ZEEBE_ADDRESS elsewhere (zeebe.example.com:26500)", Map.of(),
+                standIn("elsewhere-" + path.replace('+', '-'), pod -> StandInWebhook.replaceFirstEnv(pod, "zeebe.example.com:26500", null, null)),
+                literalClient("worker"));
+        measure(path, "to-configmap", "later webhook moves ZEEBE_ADDRESS into a ConfigMap reference", Map.of(),
+                standIn("to-configmap-" + path.replace('+', '-'), pod -> StandInWebhook.replaceFirstEnv(pod, null, "zeebe", "address")),
+                literalClient("worker"));
         measure(path, "istio-ns", "Istio sidecar injector (namespace istio-injection=enabled)", Map.of("istio-injection", "enabled"),
                 istioInjector(), literalClient("worker"));
         measure(path, "istio-pod", "Istio sidecar injector (pod label sidecar.istio.io/inject=true)", Map.of(), istioInjector(),
@@ -318,9 +342,6 @@ class OtherAdmissionIT {
                 .withName(InstallNames.ENROLL_POLICY);
         var enroll = binding.get();
         binding.delete();
-        cluster.namespace("oa-probe", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
-        admin.serviceAccounts().inNamespace("oa-probe").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-                .withName("worker").endMetadata().build()).create();
         await(() -> label(admin.pods().inNamespace("oa-probe").resource(new PodBuilder(literalClient("probe")).editMetadata()
                 .withNamespace("oa-probe").endMetadata().build()).dryRun().create()) == null, 30, "the enroll binding is gone from the API server");
         try {
@@ -395,8 +416,18 @@ class OtherAdmissionIT {
         retractPolicyListedFirst();
         // the webhook only (enrollPolicy=false, as on 1.30-1.35)
         helm("upgrade", "--set", "enforcer.enrollPolicy=false");
+        // the API server drops the deleted policies asynchronously: until then they would enroll (and retract) instead
+        await(() -> label(admin.pods().inNamespace("oa-probe").resource(new PodBuilder(literalClient("probe")).editMetadata()
+                .withNamespace("oa-probe").endMetadata().build()).dryRun().create()) == null, 30, "the enroll policy is gone from the API server");
         routeToReplica(true);
         allCases("webhook");
+        // the webhook path was taken: the webhook itself took each enrollment back
+        String metrics = replica.get("/q/metrics").getValue();
+        for (String reason : List.of("opted-out", "dataplane-mode-none", "not-a-client")) {
+            if (!metrics.contains("zeebe_ambient_admission_requests_total{decision=\"retract\",dry_run=\"false\",reason=\"" + reason + "\"}")) {
+                wrong.add("webhook / the webhook never took an enrollment back for " + reason);
+            }
+        }
         assertTrue(wrong.isEmpty(), "final pods that disagree with the decider:\n" + String.join("\n", wrong) + "\nroute: "
                 + admin.admissionRegistration().v1().mutatingWebhookConfigurations().withName("other-route").get().getWebhooks().get(0)
                 .getReinvocationPolicy() + "\nmetrics:\n" + replica.get("/q/metrics").getValue().lines()

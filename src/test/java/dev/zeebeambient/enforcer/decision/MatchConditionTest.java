@@ -313,7 +313,8 @@ class MatchConditionTest {
         assertEquals(condition(), hook.getMatchConditions().get(0).getExpression().replaceAll("\\s+", " "));
         String other = condition("--set", "enforcer.targets={zeebe-prod/gw-grpc:26600}", "--set", "enforcer.podEnrollKey=platform.example.com/zeebe",
                 "--set", "enforcer.knownGatewayServices={legacy/zeebe:26500}");
-        assertTrue(other.startsWith("request.namespace == 'zeebe-prod' ||"), other);
+        assertTrue(other.startsWith("(has(object.metadata.annotations) && 'zeebe-ambient-enforcer.io/enrolled-by' in object.metadata.annotations"
+                + " && object.metadata.annotations['zeebe-ambient-enforcer.io/enrolled-by'] == 'admission') || request.namespace == 'zeebe-prod' ||"), other);
         assertTrue(other.contains("x.lowerAscii().contains('legacy') || x.lowerAscii().contains('zeebe-prod')"), other);
         assertTrue(other.contains("'platform.example.com/zeebe' in object.metadata.labels"), other);
         assertFalse(other.contains("'camunda'"), other);
@@ -367,6 +368,11 @@ class MatchConditionTest {
         assertTrue(called(valid(skipped.get(0).pod(), 200), TARGET_NS));
         assertTrue(called(new PodBuilder(valid(skipped.get(1).pod(), 201)).editMetadata()
                 .addToLabels("zeebe-ambient-enforcer.io/enroll", "false").endMetadata().build(), APPS));
+        // ... and one the webhook enrolled: the second call after a later webhook took its address away
+        assertTrue(called(new PodBuilder(valid(skipped.get(1).pod(), 203)).editMetadata()
+                .addToAnnotations("zeebe-ambient-enforcer.io/enrolled-by", "admission").endMetadata().build(), APPS), "enrolled by the webhook");
+        assertFalse(called(new PodBuilder(valid(skipped.get(1).pod(), 204)).editMetadata()
+                .addToAnnotations("zeebe-ambient-enforcer.io/enrolled-by", "policy").endMetadata().build(), APPS), "enrolled by the policy");
         // a literal env value is sent when it names a target's namespace, has a $(VAR), or comes from elsewhere
         for (String value : List.of("camunda-zeebe-gateway-grpc.camunda:26500", "http://GW.CAMUNDA:1", "$(HOST):26500", "x\u212ay")) {
             assertTrue(called(new PodBuilder(valid(skipped.get(2).pod(), 202)).editSpec().editFirstContainer()

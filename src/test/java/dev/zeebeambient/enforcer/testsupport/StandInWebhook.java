@@ -109,6 +109,22 @@ public final class StandInWebhook implements AutoCloseable {
         return ops;
     }
 
+    /** A JSON Patch that sets the first container's first env var to {@code value}, or to a ConfigMap key if {@code configMap} is given. */
+    public static ArrayNode replaceFirstEnv(JsonNode pod, String value, String configMap, String key) {
+        ArrayNode ops = JSON.createArrayNode();
+        if (!pod.path("spec").path("containers").path(0).path("env").has(0)) {
+            return ops; // no env var to replace (the readiness probe's pod)
+        }
+        ObjectNode env = JSON.createObjectNode().put("name", pod.path("spec").path("containers").path(0).path("env").path(0).path("name").asText());
+        if (configMap == null) {
+            env.put("value", value);
+        } else {
+            env.putObject("valueFrom").putObject("configMapKeyRef").put("name", configMap).put("key", key);
+        }
+        ops.addObject().put("op", "replace").put("path", "/spec/containers/0/env/0").set("value", env);
+        return ops;
+    }
+
     /** A JSON Patch that adds an env var to the first container (its value from a ConfigMap key, as config injectors do). */
     public static ArrayNode addEnvFromConfigMap(JsonNode pod, String name, String configMap, String key) {
         ArrayNode ops = JSON.createArrayNode();
