@@ -87,8 +87,7 @@ class OtherAdmissionIT {
                 Map.of("enforcer.leader-election.identity", "other-admission"), env);
         await(replica::leads, 60, "the replica leads (log:\n" + replica.log() + ")");
         cluster.namespace("oa-probe", Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
-        admin.serviceAccounts().inNamespace("oa-probe").resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-                .withName("worker").endMetadata().build()).create();
+        workerServiceAccount("oa-probe");
         // Istio's sidecar injector, served by istiod with the test CA's certificate so that the API server can call it
         istiod = Istiod.start(cluster.kubeconfig(), List.of("--tlsCertFile", pki.cert().toString(), "--tlsKeyFile", pki.key().toString(),
                 "--caCertFile", pki.caCert().toString()));
@@ -220,9 +219,7 @@ class OtherAdmissionIT {
         cluster.namespace(ns, labels);
         admin.resource(new ConfigMapBuilder().withNewMetadata().withName("zeebe").withNamespace(ns).endMetadata()
                 .addToData("address", "camunda-zeebe-gateway-grpc.camunda:26500").build()).create();
-        // the injected sidecar mounts a projected token: the pod needs a ServiceAccount (no controller manager makes one here)
-        admin.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-                .withName("worker").endMetadata().build()).create();
+        workerServiceAccount(ns);
         Runnable unregister = register.apply(ns); // returns once the API server calls the other admission
         try {
             pod.getMetadata().setNamespace(ns);
@@ -368,6 +365,12 @@ class OtherAdmissionIT {
         }
     }
 
+    /** The pods' ServiceAccount: the injected sidecar mounts a projected token, and no controller manager makes one here. */
+    static void workerServiceAccount(String ns) {
+        admin.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
+                .withName("worker").endMetadata().build()).create();
+    }
+
     /** The API server's count of the retract policy's mutations dispatched ({@code apiserver_mutating_admission_policy_check_total}). */
     static long retractCalls() {
         return admin.raw("/metrics").lines()
@@ -382,8 +385,7 @@ class OtherAdmissionIT {
     static List<String> retractPolicyCost() throws Exception {
         String ns = "oa-retract-cost";
         cluster.namespace(ns, Map.of("zeebe-ambient-enforcer.io/enabled", "true"));
-        admin.serviceAccounts().inNamespace(ns).resource(new io.fabric8.kubernetes.api.model.ServiceAccountBuilder().withNewMetadata()
-                .withName("worker").endMetadata().build()).create();
+        workerServiceAccount(ns);
         List<String> problems = new ArrayList<>();
         long before = retractCalls();
         for (int i = 0; i < 5; i++) {
