@@ -124,6 +124,12 @@ class InstallFilesTest {
         assertEquals(List.of("zeebe-waypoint"), role.getRules().get(1).getResourceNames());
         assertFalse(objects.stream().anyMatch(o -> o instanceof Role && "camunda".equals(o.getMetadata().getNamespace())),
                 "no Role in the default target's namespace");
+        // the retract policy's conditions and variables are the enroll policy's, for this configuration too
+        String retract = admin.getKubernetesSerialization().asJson(objects.stream()
+                .filter(o -> o.getMetadata().getName().equals(InstallNames.ENROLL_POLICY + "-retract") && o.getKind().equals("MutatingAdmissionPolicy"))
+                .findFirst().orElseThrow());
+        assertTrue(retract.contains("'zeebe-prod'") && retract.contains("'platform.example.com/enroll'"), retract);
+        assertFalse(retract.contains("'camunda'") || retract.contains("zeebe-ambient-enforcer.io/enroll'"), "no default target or enroll key: " + retract);
         String podPolicy = Chart.objects("--set", "enforcer.namespaceOptInLabel=platform.example.com/zeebe=on",
                 "--set", "enforcer.reasonAnnotation=platform.example.com/zeebe-reason").stream()
                 .filter(o -> o.path("metadata").path("name").asText().equals("zeebe-ambient-enforcer-pod-patches")).findFirst().orElseThrow()
