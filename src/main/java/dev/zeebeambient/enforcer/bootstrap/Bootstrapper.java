@@ -141,8 +141,14 @@ public class Bootstrapper {
                     repairSoon(DesiredState.ref(r) + " deleted");
                 }
             });
-            informer.start();
             watched.put(key, informer);
+            // drift between the pass and the watch's first list (the object deleted meanwhile) sends no event: look
+            // once the list is in
+            informer.start().thenRun(() -> {
+                if (informer.getStore().list().isEmpty()) {
+                    repairSoon(key + " missing when its watch started");
+                }
+            });
         }
     }
 
