@@ -29,8 +29,8 @@ public final class FaultCluster implements AutoCloseable {
     private final Path apiServerBinary;
     private final Path certDir;
     private final Path dataDir;
-    private final int etcdPort;
-    private final int etcdPeerPort;
+    private int etcdPort;
+    private int etcdPeerPort;
     private final int apiPort;
     private final Path kubeconfig;
     private final KubeTestCluster cluster;
@@ -81,13 +81,34 @@ public final class FaultCluster implements AutoCloseable {
 
     private void startEtcd() throws IOException {
         Path log = Files.createDirectories(Paths.get("target", "fault")).resolve("etcd.log");
-        etcd = new ProcessBuilder(bin.resolve("etcd").toString(), "-data-dir", dataDir.resolve("data").toString(),
-                "-wal-dir", dataDir.resolve("wal").toString(),
-                "--listen-client-urls", "http://127.0.0.1:" + etcdPort, "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
-                "--initial-cluster", "default=http://localhost:" + etcdPeerPort,
-                "--initial-advertise-peer-urls", "http://localhost:" + etcdPeerPort, "--listen-peer-urls", "http://localhost:" + etcdPeerPort)
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
-        awaitHttp("http://127.0.0.1:" + etcdPort + "/health", 60);
+        // a free port can be taken by another process before etcd binds it (seen in CI: "bind: address already in
+        // use"): etcd then exits, and a new pair of ports is tried
+        for (int attempt = 1; ; attempt++) {
+            etcd = new ProcessBuilder(bin.resolve("etcd").toString(), "-data-dir", dataDir.resolve("data-" + attempt).toString(),
+                    "-wal-dir", dataDir.resolve("wal-" + attempt).toString(),
+                    "--listen-client-urls", "http://127.0.0.1:" + etcdPort, "--advertise-client-urls", "http://127.0.0.1:" + etcdPort,
+                    "--initial-cluster", "default=http://localhost:" + etcdPeerPort,
+                    "--initial-advertise-peer-urls", "http://localhost:" + etcdPeerPort, "--listen-peer-urls", "http://localhost:" + etcdPeerPort)
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (etcd.isAlive() && System.nanoTime() < until) {
+                if (HttpGet.get("http://127.0.0.1:" + etcdPort + "/health", 1000).getKey() == 200) {
+                    return;
+                }
+                try {
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("interrupted while etcd starts", e);
+                }
+            }
+            if (etcd.isAlive() || attempt == 3) {
+                etcd.destroyForcibly();
+                throw new IllegalStateException("etcd on 127.0.0.1:" + etcdPort + " did not answer (attempt " + attempt + "; log: " + log + ")");
+            }
+            etcdPort = freePort();
+            etcdPeerPort = freePort();
+        }
     }
 
     private void startApiServer() throws IOException {
@@ -168,21 +189,6 @@ public final class FaultCluster implements AutoCloseable {
         throw new IllegalStateException("the fault API server was not ready within " + seconds + " s", last);
     }
 
-    private static void awaitHttp(String url, int seconds) {
-        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-        while (System.nanoTime() < until) {
-            if (HttpGet.get(url, 1000).getKey() == 200) {
-                return;
-            }
-            try {
-                Thread.sleep(100);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            }
-        }
-        throw new IllegalStateException(url + " did not answer within " + seconds + " s");
-    }
 
     private static int freePort() throws IOException {
         try (ServerSocket s = new ServerSocket(0)) {
